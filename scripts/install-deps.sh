@@ -1,0 +1,37 @@
+#!/bin/bash
+# Install the Debian packages the build, the demo and the tests need.
+# Skips what is present; refreshes the package lists only when needed.
+set -euo pipefail
+
+packages=(
+    # QEMU's build (reference notes §10)
+    build-essential pkg-config python3 ninja-build meson libglib2.0-dev
+    libpixman-1-dev libfdt-dev libxen-dev dpkg-dev xz-utils
+    # fetching the source package and checking style
+    ca-certificates git perl
+    # the hypervisor test double and the reference backend
+    qemu-system-xen xen-utils-4.17 xenstore-utils
+    # tests
+    procps psmisc
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+            grep -q 'install ok installed'; then
+        missing+=("$p")
+    fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+    echo "install-deps: missing packages, run as root: ${missing[*]}" >&2
+    exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+        >/dev/null 2>&1; then
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,59 @@
+#!/bin/bash
+# Run every test suite, each a command printing TAP, and end with one line
+# 'N passed, N failed' (', N skipped' when some were).  A suite that exits
+# non-zero without reporting a failure counts as one failed test.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+logdir=$top/build/test-logs
+mkdir -p "$logdir"
+passed=0
+failed=0
+skipped=0
+
+run_suite() {
+    local name=$1
+    shift
+    local log=$logdir/$name.log
+    local start=$SECONDS
+    "$@" > "$log" 2>&1
+    local rc=$?
+    local p f s
+    p=$(grep -cE '^ok [0-9]+' "$log" | head -1)
+    s=$(grep -cE '^ok [0-9]+.*# *(SKIP|skip)' "$log" | head -1)
+    f=$(grep -cE '^not ok [0-9]+' "$log" | head -1)
+    p=$((p - s))
+    if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+        f=1
+        echo "# $name exited $rc without reporting a failure" >> "$log"
+    fi
+    if [ $((p + f + s)) = 0 ]; then
+        f=1
+        echo "# $name ran no test" >> "$log"
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+    skipped=$((skipped + s))
+    printf '%-28s %4d passed %4d failed %4d skipped %4ds\n' \
+        "$name" "$p" "$f" "$s" $((SECONDS - start))
+    if [ "$f" != 0 ]; then
+        grep -E '^not ok|^# ' "$log" | head -n 40 | sed 's/^/    /'
+        echo "    (log: $log)"
+    fi
+}
+
+qemu=$top/build/qemu-system-i386
+qtest=$top/build/qemu-build/tests/qtest
+
+run_suite owned-set python3 "$top/scripts/check-owned.py"
+run_suite checkpatch "$top/scripts/check-style.sh"
+run_suite device-types "$top/tests/check-device-types.sh" "$qemu"
+run_suite device-introspect env QTEST_QEMU_BINARY="$qemu" \
+    "$qtest/device-introspect-test" --tap -k
+
+if [ "$skipped" != 0 ]; then
+    echo "$passed passed, $failed failed, $skipped skipped"
+else
+    echo "$passed passed, $failed failed"
+fi
+[ "$failed" = 0 ]

@@ -1,0 +1,59 @@
+#!/bin/bash
+# What our QEMU binary says about the Xen device types and machines.
+# Usage: check-device-types.sh QEMU.  Prints TAP.
+set -uo pipefail
+
+qemu=$1
+n=0
+rc=0
+result() {
+    n=$((n + 1))
+    if [ "$1" = 0 ]; then
+        echo "ok $n - $2"
+    else
+        echo "not ok $n - $2"
+        rc=1
+    fi
+}
+
+qmp() {
+    { echo '{"execute": "qmp_capabilities"}'; echo "$1";
+      echo '{"execute": "quit"}'; } |
+        timeout 20 "$qemu" -machine none -accel qtest -nodefaults -display none \
+            -qmp stdio 2>&1
+}
+
+echo "1..7"
+
+types=$(qmp '{"execute": "qom-list-types", "arguments": {"abstract": true}}')
+for t in xen-bridge xen-bus xen-device; do
+    echo "$types" | grep -q "\"name\": \"$t\""
+    result $? "type $t is registered"
+done
+
+# Every concrete xen-device type must be creatable with -device.
+concrete=$(qmp '{"execute": "qom-list-types",
+                 "arguments": {"implements": "xen-device"}}' |
+           grep -o '"name": "[^"]*"' | cut -d'"' -f4)
+devhelp=$("$qemu" -machine none -accel qtest -device help 2>&1)
+missing=""
+for t in $concrete; do
+    echo "$devhelp" | grep -q "^name \"$t\"" || missing="$missing $t"
+done
+[ -z "$missing" ]
+result $? "-device help lists every concrete xen-device type ($(echo $concrete))"
+
+out=$("$qemu" -machine none -accel qtest -nodefaults -display none \
+      -device xen-bridge 2>&1)
+[ $? != 0 ] && echo "$out" | grep -q "expects a pluggable device type"
+result $? "xen-bridge is not user-creatable"
+
+# Without a hypervisor both Xen machines must get as far as Xen's own
+# initialisation and fail there, cleanly.
+for m in xenpv xenfv; do
+    out=$(timeout 20 "$qemu" -machine $m -nodefaults -display none 2>&1)
+    st=$?
+    [ $st = 1 ] && echo "$out" | grep -q "failed to initialize xen"
+    result $? "-machine $m reaches Xen initialisation (exit $st)"
+done
+exit $rc
