@@ -43,13 +43,19 @@ run_suite() {
 }
 
 qemu=$top/build/qemu-system-i386
+stock_qemu=/usr/libexec/xen-qemu-system-i386
 qtest=$top/build/qemu-build/tests/qtest
+xenemu=$top/build/xenemu
 
 run_suite owned-set python3 "$top/scripts/check-owned.py"
 run_suite checkpatch "$top/scripts/check-style.sh"
 run_suite device-types "$top/tests/check-device-types.sh" "$qemu"
 run_suite device-introspect env QTEST_QEMU_BINARY="$qemu" \
     "$qtest/device-introspect-test" --tap -k
+# The Xen test double, then the userspace blkfront against stock QEMU.
+run_suite xenemu-double "$xenemu/check-double"
+run_suite xenemu-blkfront-stock env BUILD="$xenemu" QEMU="$stock_qemu" \
+    "$top/tests/xenemu/blkfront/check-blkfront"
 
 if [ "$skipped" != 0 ]; then
     echo "$passed passed, $failed failed, $skipped skipped"

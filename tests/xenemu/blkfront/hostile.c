@@ -1,0 +1,542 @@
+/*
+ * hostile: send malformed input and report what the backend did.
+ *
+ * Every case prints facts as key=value lines and ends with
+ *   survived=yes|no   the backend still serves a fresh, valid connection
+ *   contract=yes|no   it answered as blkif.h and the project reference
+ *                     require (one response per request, with its id and
+ *                     the expected status; refused bad connections)
+ * The exit status is 0 only when both hold.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* A bad request waits this long for its response. */
+#define HOSTILE_WAIT_MS 2000
+#define MAX_CASE_REQS 4
+#define NO_RESPONSE 1000         /* outside int16_t status values */
+
+typedef struct CaseReq {
+    const char *desc;
+    BlkWireReq req;
+    bool own_grefs;              /* the case set seg[].gref itself */
+    int expect;                  /* BLKIF_RSP_* the contract asks for */
+    bool either_error;           /* ERROR and EOPNOTSUPP both acceptable */
+    int status;                  /* NO_RESPONSE until answered */
+} CaseReq;
+
+typedef struct Case Case;
+typedef struct Hostile {
+    XenemuGuest *g;
+    const CliOptions *o;
+    const Case *c;
+    unsigned int arg;            /* state-flap N */
+    bool contract;
+} Hostile;
+
+struct Case {
+    const char *name;
+    const char *help;
+    /* Request cases: fill up to MAX_CASE_REQS requests for this device. */
+    unsigned int (*build)(Blkfront *bf, CaseReq *r);
+    /* Other cases: run against the device, set h->contract. */
+    int (*run)(Hostile *h);
+};
+
+static int wait_ms(const CliOptions *o)
+{
+    return o->cfg.timeout_ms < HOSTILE_WAIT_MS ? o->cfg.timeout_ms
+                                               : HOSTILE_WAIT_MS;
+}
+
+static void rw_req(CaseReq *r, const char *desc, uint8_t op, uint64_t sector,
+                   unsigned int nseg, uint8_t first, uint8_t last)
+{
+    memset(r, 0, sizeof(*r));
+    r->desc = desc;
+    r->req.operation = op;
+    r->req.sector_number = sector;
+    r->req.nr_segments = nseg;
+    for (unsigned int i = 0; i < BLKIF_MAX_SEGMENTS_PER_REQUEST; i++) {
+        r->req.seg[i].first_sect = first;
+        r->req.seg[i].last_sect = last;
+    }
+    r->expect = BLKIF_RSP_ERROR;
+}
+
+static unsigned int build_nseg0(Blkfront *bf, CaseReq *r)
+{
+    rw_req(&r[0], "READ nr_segments=0", BLKIF_OP_READ, 0, 0, 0, 7);
+    rw_req(&r[1], "WRITE nr_segments=0", BLKIF_OP_WRITE, 0, 0, 0, 7);
+    return 2;
+}
+
+static unsigned int build_nseg12(Blkfront *bf, CaseReq *r)
+{
+    rw_req(&r[0], "READ nr_segments=12", BLKIF_OP_READ, 0, 12, 0, 7);
+    rw_req(&r[1], "WRITE nr_segments=255", BLKIF_OP_WRITE, 0, 255, 0, 7);
+    return 2;
+}
+
+static unsigned int build_first_last(Blkfront *bf, CaseReq *r)
+{
+    rw_req(&r[0], "READ first_sect=4 last_sect=2", BLKIF_OP_READ, 0, 1, 4, 2);
+    rw_req(&r[1], "READ first_sect=0 last_sect=8", BLKIF_OP_READ, 0, 1, 0, 8);
+    rw_req(&r[2], "WRITE first_sect=7 last_sect=255", BLKIF_OP_WRITE, 0, 1,
+           7, 255);
+    return 3;
+}
+
+static unsigned int build_past_end(Blkfront *bf, CaseReq *r)
+{
+    uint64_t end = blkfront_features(bf)->sectors;
+
+    rw_req(&r[0], "READ 8 sectors at sectors", BLKIF_OP_READ, end, 1, 0, 7);
+    rw_req(&r[1], "READ 8 sectors at sectors-4", BLKIF_OP_READ, end - 4, 1,
+           0, 7);
+    rw_req(&r[2], "WRITE 8 sectors at sectors+1000", BLKIF_OP_WRITE,
+           end + 1000, 1, 0, 7);
+    return 3;
+}
+
+static unsigned int build_overflow(Blkfront *bf, CaseReq *r)
+{
+    rw_req(&r[0], "READ 8 sectors at 2^64-4", BLKIF_OP_READ, UINT64_MAX - 3,
+           1, 0, 7);
+    rw_req(&r[1], "WRITE 8 sectors at 2^64-4", BLKIF_OP_WRITE,
+           UINT64_MAX - 3, 1, 0, 7);
+    /* In bytes (sector << 9) this one wraps to a small, valid offset. */
+    rw_req(&r[2], "READ at 2^55 (byte offset wraps)", BLKIF_OP_READ,
+           1ull << 55, 1, 0, 7);
+    return 3;
+}
+
+/* Grant references outside what we granted. */
+static unsigned int build_bad_gref(Blkfront *bf, CaseReq *r)
+{
+    rw_req(&r[0], "READ gref=never granted", BLKIF_OP_READ, 0, 1, 0, 7);
+    r[0].own_grefs = true;
+    r[0].req.seg[0].gref = 0xfff0;
+    rw_req(&r[1], "WRITE gref=never granted", BLKIF_OP_WRITE, 0, 1, 0, 7);
+    r[1].own_grefs = true;
+    r[1].req.seg[0].gref = 0xfff1;
+    rw_req(&r[2], "READ gref=0xffffffff", BLKIF_OP_READ, 0, 1, 0, 7);
+    r[2].own_grefs = true;
+    r[2].req.seg[0].gref = 0xffffffff;
+    return 3;
+}
+
+static unsigned int build_unknown_op(Blkfront *bf, CaseReq *r)
+{
+    rw_req(&r[0], "operation 4 (RESERVED_1)", BLKIF_OP_RESERVED_1, 0, 1, 0,
+           7);
+    rw_req(&r[1], "operation 200", 200, 0, 1, 0, 7);
+    rw_req(&r[2], "INDIRECT not offered", BLKIF_OP_INDIRECT, 0, 1, 0, 7);
+    r[2].req.indirect_op = BLKIF_OP_READ;
+    for (unsigned int i = 0; i < 3; i++) {
+        r[i].expect = BLKIF_RSP_EOPNOTSUPP;
+        r[i].either_error = true;
+    }
+    if (blkfront_features(bf)->max_indirect_segs) {
+        return 2;                /* INDIRECT is a known op there */
+    }
+    return 3;
+}
+
+static unsigned int build_write_ro(Blkfront *bf, CaseReq *r)
+{
+    unsigned int n = 0;
+
+    rw_req(&r[n++], "WRITE on read-only", BLKIF_OP_WRITE, 0, 1, 0, 7);
+    rw_req(&r[n++], "WRITE_BARRIER on read-only", BLKIF_OP_WRITE_BARRIER, 0,
+           1, 0, 7);
+    r[n - 1].either_error = true;
+    if (blkfront_features(bf)->discard) {
+        rw_req(&r[n], "DISCARD on read-only", BLKIF_OP_DISCARD, 0, 0, 0, 0);
+        r[n].req.nr_sectors = 8;
+        r[n++].either_error = true;
+    }
+    return n;
+}
+
+/* Write then read back one page at offset 0: the backend still works. */
+static bool serves(Blkfront *bf, uint64_t seed)
+{
+    uint8_t buf[4096];
+    BlkXfer x = { .op = BLKIF_OP_READ, .len = sizeof(buf), .buf = buf };
+    bool ro = blkfront_features(bf)->info & VDISK_READONLY;
+
+    if (!ro) {
+        BlkXfer w = x;
+
+        w.op = BLKIF_OP_WRITE;
+        blk_pattern_fill(buf, 0, sizeof(buf), seed);
+        if (blkfront_transfer(bf, &w, 1, 1) < 0) {
+            return false;
+        }
+        memset(buf, 0, sizeof(buf));
+    }
+    if (blkfront_transfer(bf, &x, 1, 1) < 0) {
+        return false;
+    }
+    return ro || blk_pattern_check(buf, 0, sizeof(buf), seed) < 0;
+}
+
+/* A fresh connection that reads and writes correctly. */
+static bool fresh_connection_serves(Hostile *h)
+{
+    BlkfrontConfig cfg = h->o->cfg;
+    Blkfront *bf;
+    bool ok;
+
+    cfg.quiet = true;
+    cfg.tamper = NULL;
+    if (blkfront_connect(h->g, &cfg, &bf) < 0) {
+        printf("fresh-connect=failed\n");
+        return false;
+    }
+    ok = serves(bf, h->o->seed ^ 0x5a5a);
+    printf("fresh-connect=ok fresh-io=%s\n", ok ? "ok" : "failed");
+    if (blkfront_disconnect(bf) < 0) {
+        printf("fresh-disconnect=unclean\n");
+        ok = false;
+    }
+    return ok;
+}
+
+static void request_done(Blkfront *bf, BlkSlot *s, const BlkWireRsp *rsp,
+                         void *opaque)
+{
+    CaseReq *r = blkfront_slot_opaque(s);
+
+    (void)bf;
+    (void)opaque;
+    r->status = rsp->status;
+}
+
+static int run_requests(Hostile *h)
+{
+    CaseReq reqs[MAX_CASE_REQS];
+    unsigned int n, answered = 0;
+    Blkfront *bf;
+    bool served;
+    int be;
+
+    if (cli_connect(h->g, h->o, &bf) < 0) {
+        return -EIO;
+    }
+    if (h->c->build == build_write_ro &&
+        !(blkfront_features(bf)->info & VDISK_READONLY)) {
+        printf("note=device is writable (info=%u): attach it read-only\n",
+               blkfront_features(bf)->info);
+        blkfront_disconnect(bf);
+        return -EINVAL;
+    }
+    n = h->c->build(bf, reqs);
+    for (unsigned int i = 0; i < n; i++) {
+        BlkSlot *s = blkfront_slot_get(bf, 0);
+
+        if (!s) {
+            blkfront_disconnect(bf);
+            return -ENOMEM;
+        }
+        if (!reqs[i].own_grefs) {
+            for (unsigned int k = 0; k < BLKIF_MAX_SEGMENTS_PER_REQUEST; k++) {
+                reqs[i].req.seg[k].gref = blkfront_slot_gref(s, k);
+            }
+        }
+        reqs[i].status = NO_RESPONSE;
+        blkfront_slot_queue_raw(s, &reqs[i].req, &reqs[i]);
+    }
+    blkfront_kick(bf, 0);
+    while (answered < n) {
+        int r = blkfront_poll(bf, wait_ms(h->o), request_done, NULL);
+
+        if (r < 0) {
+            break;
+        }
+        answered += r;
+    }
+    for (unsigned int i = 0; i < n; i++) {
+        CaseReq *r = &reqs[i];
+        bool ok = r->status == r->expect ||
+                  (r->either_error && (r->status == BLKIF_RSP_ERROR ||
+                                        r->status == BLKIF_RSP_EOPNOTSUPP));
+
+        if (r->status == NO_RESPONSE) {
+            printf("request=%u desc=\"%s\" status=none expected=%d\n", i + 1,
+                   r->desc, r->expect);
+        } else {
+            printf("request=%u desc=\"%s\" status=%d expected=%d\n", i + 1,
+                   r->desc, r->status, r->expect);
+        }
+        h->contract &= ok;
+    }
+    be = blkfront_backend_state(bf);
+    printf("backend-state=%d\n", be);
+    h->contract &= be == XenbusStateConnected;
+    /* Unanswered requests would hold the disconnect for the full timeout,
+     * and their pages stay granted: that is reported, not hidden. */
+    served = answered == n && serves(bf, h->o->seed);
+    printf("served-after=%s\n", served ? "yes" : "no");
+    if (answered < n) {
+        printf("unanswered=%u\n", n - answered);
+    }
+    if (blkfront_disconnect(bf) < 0) {
+        printf("disconnect=unclean\n");
+        h->contract = false;
+    } else {
+        printf("disconnect=clean\n");
+    }
+    return 0;
+}
+
+/* prod-overflow: publish more requests than the ring holds. */
+static int run_prod_overflow(Hostile *h)
+{
+    unsigned int ents, responses;
+    uint32_t before, after, prev;
+    Blkfront *bf;
+    BlkSlot *s;
+    BlkWireReq req;
+    int be;
+
+    if (cli_connect(h->g, h->o, &bf) < 0) {
+        return -EIO;
+    }
+    ents = blkfront_ring_entries(bf);
+    s = blkfront_slot_get(bf, 0);
+    if (!s) {
+        blkfront_disconnect(bf);
+        return -ENOMEM;
+    }
+    /*
+     * Every ring entry holds a valid one-page read, so only the producer
+     * index is wrong: ring size + 8 requests claimed to be outstanding.
+     */
+    memset(&req, 0, sizeof(req));
+    req.operation = BLKIF_OP_READ;
+    req.nr_segments = 1;
+    req.seg[0].gref = blkfront_slot_gref(s, 0);
+    req.seg[0].last_sect = 7;
+    for (unsigned int i = 0; i < ents; i++) {
+        BlkWireReq r = req;
+
+        r.id = 0xbad00000u + i;
+        blkfront_ring_write_entry(bf, 0, i, &r);
+    }
+    blkfront_slot_put(s);
+    before = blkfront_ring_rsp_prod(bf, 0);
+    blkfront_ring_force_prod(bf, 0, before + ents + 8);
+    /* Let the backend do whatever it does until rsp_prod settles. */
+    after = before;
+    do {
+        prev = after;
+        usleep(200 * 1000);
+        after = blkfront_ring_rsp_prod(bf, 0);
+    } while (after != prev);
+    responses = after - before;
+    printf("ring-entries=%u claimed=%u responses=%u\n", ents, ents + 8,
+           responses);
+    h->contract &= responses <= ents;
+    be = blkfront_backend_state(bf);
+    printf("backend-state=%d\n", be);
+    /* Our ring indexes no longer mean anything: close (nothing of ours is
+     * in flight), and let a new connection tell whether the backend still
+     * works. */
+    if (blkfront_disconnect(bf) < 0) {
+        printf("disconnect=unclean\n");
+        h->contract = false;
+    } else {
+        printf("disconnect=clean\n");
+    }
+    return 0;
+}
+
+/* Handshake cases: overwrite one published key, expect a refusal. */
+typedef struct Tamper {
+    const char *key;
+    const char *value;
+} Tamper;
+
+static int tamper_key(Blkfront *bf, XenemuTx tx, void *opaque)
+{
+    const Tamper *t = opaque;
+    char path[200];
+    const char *key = t->key;
+
+    /* Order 0 publishes ring-ref, higher orders ring-ref0... */
+    if (!strcmp(key, "ring-ref") && blkfront_ring_order(bf) > 0) {
+        key = "ring-ref0";
+    }
+    snprintf(path, sizeof(path), "%s/%s", blkfront_frontend_path(bf), key);
+    return xenemu_xs_printf(blkfront_guest(bf), tx, path, "%s", t->value);
+}
+
+static int run_tamper(Hostile *h, const Tamper *t)
+{
+    BlkfrontConfig cfg = h->o->cfg;
+    Blkfront *bf;
+    int ret;
+
+    cfg.tamper = tamper_key;
+    cfg.tamper_opaque = (void *)t;
+    cfg.timeout_ms = wait_ms(h->o);
+    cfg.quiet = true;
+    printf("tamper=%s=%s\n", t->key, t->value);
+    ret = blkfront_connect(h->g, &cfg, &bf);
+    if (ret == 0) {
+        printf("connect=accepted\n");
+        printf("served-bad-connection=%s\n",
+               serves(bf, h->o->seed) ? "yes" : "no");
+        h->contract = false;
+        blkfront_disconnect(bf);
+    } else {
+        /* The reference wants a refusal (backend to Closing/Closed), not a
+         * backend that silently stays in InitWait. */
+        printf("connect=%s\n", ret == -ECONNREFUSED ? "refused" :
+               ret == -ETIMEDOUT ? "unanswered" : "failed");
+        printf("grants-revoked=%s\n", ret == -EBUSY ? "no" : "yes");
+        h->contract &= ret == -ECONNREFUSED;
+    }
+    return 0;
+}
+
+static int run_bad_ring_ref(Hostile *h)
+{
+    static const Tamper t = { "ring-ref", "65500" };
+
+    return run_tamper(h, &t);
+}
+
+static int run_bad_evtchn(Hostile *h)
+{
+    static const Tamper t = { "event-channel", "4000" };
+
+    return run_tamper(h, &t);
+}
+
+static int run_bad_ring_order(Hostile *h)
+{
+    static const Tamper t = { "ring-page-order", "9" };
+
+    return run_tamper(h, &t);
+}
+
+static int run_bad_protocol(Hostile *h)
+{
+    static const Tamper t = { "protocol", "bogus-abi" };
+
+    return run_tamper(h, &t);
+}
+
+/* state-flap N: rewrite the frontend state N times without waiting. */
+static int run_state_flap(Hostile *h)
+{
+    static const int seq[] = {
+        XenbusStateClosing, XenbusStateConnected, XenbusStateClosed,
+        XenbusStateInitialising, XenbusStateInitialised, XenbusStateConnected,
+        XenbusStateUnknown, XenbusStateReconfiguring, XenbusStateClosed,
+        XenbusStateInitialised, XenbusStateReconfigured, XenbusStateClosing,
+    };
+    char path[200];
+    Blkfront *bf;
+    int be;
+
+    if (cli_connect(h->g, h->o, &bf) < 0) {
+        return -EIO;
+    }
+    snprintf(path, sizeof(path), "%s/state", blkfront_frontend_path(bf));
+    for (unsigned int i = 0; i < h->arg; i++) {
+        int st = seq[i % (sizeof(seq) / sizeof(seq[0]))];
+
+        xenemu_xs_printf(h->g, 0, path, "%d", st);
+    }
+    printf("flaps=%u\n", h->arg);
+    usleep(300 * 1000);
+    be = blkfront_backend_state(bf);
+    printf("backend-state=%d\n", be);
+    /* Whatever the backend made of it, the close handshake must bring it
+     * to Closed with every grant released. */
+    if (blkfront_disconnect(bf) < 0) {
+        printf("disconnect=unclean\n");
+        h->contract = false;
+    } else {
+        printf("disconnect=clean\n");
+    }
+    return 0;
+}
+
+static const Case cases[] = {
+    { "prod-overflow", "req_prod beyond the ring size", NULL,
+      run_prod_overflow },
+    { "nseg-0", "READ/WRITE with no segment", build_nseg0, NULL },
+    { "nseg-12", "more than 11 segments", build_nseg12, NULL },
+    { "bad-first-last", "first_sect > last_sect, last_sect > 7",
+      build_first_last, NULL },
+    { "sector-past-end", "sectors at and across the end of the disk",
+      build_past_end, NULL },
+    { "sector-overflow", "sector_number near 2^64", build_overflow, NULL },
+    { "bad-gref", "grant references never granted", build_bad_gref, NULL },
+    { "unknown-op", "undefined operation codes", build_unknown_op, NULL },
+    { "write-readonly", "writes to a read-only device", build_write_ro,
+      NULL },
+    { "bad-ring-ref", "ring-ref naming no grant", NULL, run_bad_ring_ref },
+    { "bad-evtchn", "event-channel naming no port", NULL, run_bad_evtchn },
+    { "bad-ring-order", "ring-page-order above the maximum", NULL,
+      run_bad_ring_order },
+    { "bad-protocol", "unknown protocol string", NULL, run_bad_protocol },
+    { "state-flap", "N frontend state changes without waiting (N)", NULL,
+      run_state_flap },
+};
+
+int cmd_hostile(XenemuGuest *g, const CliOptions *o, int argc, char **argv)
+{
+    Hostile h = { .g = g, .o = o, .contract = true };
+    bool survived;
+    int ret;
+
+    if (argc >= 1 && !strcmp(argv[0], "list")) {
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+            printf("%-16s %s\n", cases[i].name, cases[i].help);
+        }
+        return EXIT_OK;
+    }
+    for (size_t i = 0; argc >= 1 && i < sizeof(cases) / sizeof(cases[0]);
+         i++) {
+        if (!strcmp(argv[0], cases[i].name)) {
+            h.c = &cases[i];
+        }
+    }
+    if (!h.c || argc > 2 || (argc == 2 && h.c->run != run_state_flap)) {
+        blk_log("hostile: expected a CASE (hostile list)");
+        return EXIT_USAGE;
+    }
+    h.arg = 20;
+    if (argc == 2) {
+        uint64_t v;
+
+        if (parse_size(argv[1], &v) < 0 || !v || v > 100000) {
+            blk_log("hostile state-flap: N in 1..100000");
+            return EXIT_USAGE;
+        }
+        h.arg = (unsigned int)v;
+    }
+    printf("case=%s\n", h.c->name);
+    ret = h.c->build ? run_requests(&h) : h.c->run(&h);
+    if (ret < 0) {
+        printf("setup=failed\n");
+        return EXIT_FAIL;
+    }
+    survived = fresh_connection_serves(&h);
+    printf("survived=%s\n", survived ? "yes" : "no");
+    printf("contract=%s\n", h.contract ? "yes" : "no");
+    return survived && h.contract ? EXIT_OK : EXIT_FAIL;
+}
