@@ -20,7 +20,8 @@ config=(
     --without-default-features --without-default-devices
     --with-devices-i386=xen-pv-block
     --disable-docs --audio-drv-list=
-    --enable-tools
+    --enable-tools --enable-werror
+    --enable-qcow1 --enable-qed --enable-linux-aio
     --with-pkgversion=xen-pv-block
 )
 stamp="${config[*]}"

@@ -6,13 +6,13 @@ set -euo pipefail
 packages=(
     # QEMU's build (reference notes §10)
     build-essential pkg-config python3 ninja-build meson libglib2.0-dev
-    libpixman-1-dev libfdt-dev libxen-dev dpkg-dev xz-utils
+    libpixman-1-dev libfdt-dev libxen-dev dpkg-dev xz-utils libaio-dev
     # fetching the source package and checking style
     ca-certificates git perl
     # the hypervisor test double and the reference backend
     qemu-system-xen xen-utils-4.17 xenstore-utils
-    # tests
-    procps psmisc
+    # tests (qemu-nbd serves a disk over NBD)
+    procps psmisc qemu-utils
 )
 
 missing=()

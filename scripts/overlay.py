@@ -199,7 +199,8 @@ def edit_qtests(files):
         text = text.replace(anchor, MARK + 'qtests_i386 += %r\n\n' % tests +
                             anchor)
         anchor = 'qtest_executables = {}\n'
-        extra = ', '.join("'%s': files(%s)" %
+        # Our qtests talk to xenstore: they need QEMU's Xen dependency.
+        extra = ', '.join("'%s': [xen, files(%s)]" %
                           (t, ', '.join("'%s'" % h for h in helpers))
                           for t in tests)
         text = text.replace(anchor, MARK + 'qtests += {%s}\n\n' % extra +

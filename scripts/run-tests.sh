@@ -37,7 +37,8 @@ run_suite() {
     printf '%-28s %4d passed %4d failed %4d skipped %4ds\n' \
         "$name" "$p" "$f" "$s" $((SECONDS - start))
     if [ "$f" != 0 ]; then
-        grep -E '^not ok|^# ' "$log" | head -n 40 | sed 's/^/    /'
+        grep -E '^not ok|ERROR|WARNING|FILE:|Bail out|^# .*(exited|ran no test)' "$log" |
+            head -n 40 | sed 's/^/    /'
         echo "    (log: $log)"
     fi
 }
@@ -46,6 +47,17 @@ qemu=$top/build/qemu-system-i386
 stock_qemu=/usr/libexec/xen-qemu-system-i386
 qtest=$top/build/qemu-build/tests/qtest
 xenemu=$top/build/xenemu
+
+# A qtest of the Xen devices, under the test double with guest domain 1.
+xen_qtest() {
+    local binary=$1
+    shift
+    "$xenemu/xenemu-run" --guest 1 -- env XEN_TEST_QEMU="$binary" \
+        QTEST_QEMU_BINARY="$top/scripts/xenemu-qemu-system-i386" \
+        XEN_BLKFRONT="$xenemu/xen-blkfront" \
+        XEN_QEMU_IMG="$top/build/qemu-img" XEN_QEMU_NBD=/usr/bin/qemu-nbd \
+        "$@" --tap -k
+}
 
 run_suite owned-set python3 "$top/scripts/check-owned.py"
 run_suite checkpatch "$top/scripts/check-style.sh"
@@ -56,6 +68,11 @@ run_suite device-introspect env QTEST_QEMU_BINARY="$qemu" \
 run_suite xenemu-double "$xenemu/check-double"
 run_suite xenemu-blkfront-stock env BUILD="$xenemu" QEMU="$stock_qemu" \
     "$top/tests/xenemu/blkfront/check-blkfront"
+run_suite xen-block-qtest xen_qtest "$qemu" "$qtest/xen-block-test"
+run_suite xen-qdisk-qtest xen_qtest "$qemu" "$qtest/xen-qdisk-test"
+# The behaviour we share with stock QEMU 7.2, checked on stock QEMU.
+run_suite xen-block-qtest-stock xen_qtest "$stock_qemu" \
+    env XEN_BLOCK_TEST_REFERENCE=1 "$qtest/xen-block-test"
 
 if [ "$skipped" != 0 ]; then
     echo "$passed passed, $failed failed, $skipped skipped"

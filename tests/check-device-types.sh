@@ -23,7 +23,7 @@ qmp() {
             -qmp stdio 2>&1
 }
 
-echo "1..7"
+echo "1..12"
 
 types=$(qmp '{"execute": "qom-list-types", "arguments": {"abstract": true}}')
 for t in xen-bridge xen-bus xen-device; do
@@ -42,6 +42,29 @@ for t in $concrete; do
 done
 [ -z "$missing" ]
 result $? "-device help lists every concrete xen-device type ($(echo $concrete))"
+
+for t in xen-disk xen-cdrom; do
+    echo "$devhelp" | grep -q "^name \"$t\", bus xen-bus"
+    result $? "-device help lists $t on xen-bus"
+done
+
+props=$("$qemu" -machine none -accel qtest -device xen-disk,help 2>&1)
+missing=""
+for p in vdev drive frontend-id iothread max-ring-page-order \
+         logical_block_size; do
+    echo "$props" | grep -q "^  $p=" || missing="$missing $p"
+done
+[ -z "$missing" ]
+result $? "-device xen-disk,help lists its properties${missing:+ (missing$missing)}"
+
+# "  name=<type>  - description (default: ...)": none without a description
+bare=$(echo "$props" | grep '^  ' | grep -v ' - [^ (]' | sed 's/=.*//')
+[ -z "$bare" ]
+result $? "every xen-disk property has a description${bare:+ (not:$(echo $bare))}"
+
+cdrom=$("$qemu" -machine none -accel qtest -device xen-cdrom,help 2>&1)
+echo "$cdrom" | grep -q "^  vdev=" && echo "$cdrom" | grep -q "^  drive="
+result $? "-device xen-cdrom,help lists vdev and drive"
 
 out=$("$qemu" -machine none -accel qtest -nodefaults -display none \
       -device xen-bridge 2>&1)

@@ -1,34 +1,303 @@
 /*
- * Xen bus: the bridge, the bus and the abstract XenDevice
+ * Xen bus: the bridge, the bus and its xenstore watches
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
+#include "qemu/main-loop.h"
 #include "qemu/module.h"
 #include "qapi/error.h"
 #include "hw/hotplug.h"
 #include "hw/qdev-core.h"
+#include "hw/xen/xen-backend.h"
 #include "hw/xen/xen-bus.h"
+#include "hw/xen/xen-bus-helper.h"
 #include "trace.h"
+
+struct XenWatch {
+    char *node;
+    char *key;
+    char *token;
+    Notifier *notifier;
+    QLIST_ENTRY(XenWatch) link;
+};
+
+XenWatch *xen_bus_watch_add(XenBus *xenbus, const char *node,
+                            const char *key, Notifier *notifier,
+                            Error **errp)
+{
+    ERRP_GUARD();
+    XenWatch *watch = g_new0(XenWatch, 1);
+
+    watch->node = g_strdup(node);
+    watch->key = g_strdup(key);
+    watch->token = g_strdup_printf("xen-bus-%u", xenbus->next_watch_token++);
+    watch->notifier = notifier;
+
+    /* Listed first: xenstore fires the new watch once straight away. */
+    QLIST_INSERT_HEAD(&xenbus->watches, watch, link);
+    xen_xs_watch(xenbus->xsh, node, key, watch->token, errp);
+    if (*errp) {
+        QLIST_REMOVE(watch, link);
+        g_free(watch->node);
+        g_free(watch->key);
+        g_free(watch->token);
+        g_free(watch);
+        return NULL;
+    }
+    return watch;
+}
+
+void xen_bus_watch_remove(XenBus *xenbus, XenWatch *watch)
+{
+    /* Events already queued for this token are dropped by the lookup. */
+    xen_xs_unwatch(xenbus->xsh, watch->node, watch->key, watch->token, NULL);
+    QLIST_REMOVE(watch, link);
+    g_free(watch->node);
+    g_free(watch->key);
+    g_free(watch->token);
+    g_free(watch);
+}
+
+static void xen_bus_watch_event(void *opaque)
+{
+    XenBus *xenbus = opaque;
+    char **event;
+
+    while ((event = xs_check_watch(xenbus->xsh))) {
+        const char *path = event[XS_WATCH_PATH];
+        const char *token = event[XS_WATCH_TOKEN];
+        XenWatch *watch;
+
+        trace_xen_bus_watch_event(path, token);
+        QLIST_FOREACH(watch, &xenbus->watches, link) {
+            if (!strcmp(watch->token, token)) {
+                /* The notifier may remove the watch: stop looking. */
+                watch->notifier->notify(watch->notifier, (void *)path);
+                break;
+            }
+        }
+        free(event);
+    }
+}
+
+XenDevice *xen_bus_find_device(XenBus *xenbus, const char *type,
+                               unsigned int frontend_id, const char *name)
+{
+    BusChild *kid;
+
+    QTAILQ_FOREACH(kid, &BUS(xenbus)->children, sibling) {
+        XenDevice *xendev = XEN_DEVICE(kid->child);
+
+        if (xendev->name && xendev->frontend_id == frontend_id &&
+            !strcmp(XEN_DEVICE_GET_CLASS(xendev)->backend, type) &&
+            !strcmp(xendev->name, name)) {
+            return xendev;
+        }
+    }
+    return NULL;
+}
+
+/* The areas of one backend type for the guest we serve. */
+typedef struct XenBusBackendType {
+    XenBus *xenbus;
+    char *type;
+    char *path;
+    Notifier notifier;
+    XenWatch *watch;
+    /* Areas we could not create a device for: not retried in a loop. */
+    GHashTable *refused;
+} XenBusBackendType;
+
+/* Every key of a toolstack's backend area, as strings. */
+static QDict *xen_bus_read_area(XenBus *xenbus, const char *area)
+{
+    QDict *opts = qdict_new();
+    unsigned int i, n = 0;
+    char **keys = xs_directory(xenbus->xsh, XBT_NULL, area, &n);
+
+    for (i = 0; keys && i < n; i++) {
+        char *value = xen_xs_read(xenbus->xsh, XBT_NULL, area, keys[i], NULL);
+
+        if (value) {
+            qdict_put_str(opts, keys[i], value);
+            g_free(value);
+        }
+    }
+    free(keys);
+    return opts;
+}
+
+/* An area is ready for a device once the toolstack finished writing it. */
+static bool xen_bus_area_ready(XenBus *xenbus, const char *area)
+{
+    unsigned int online, state;
+
+    return xen_xs_scanf(xenbus->xsh, XBT_NULL, area, "online", NULL, "%u",
+                        &online) == 1 && online == 1 &&
+        xen_xs_scanf(xenbus->xsh, XBT_NULL, area, "state", NULL, "%u",
+                     &state) == 1 && state == XenbusStateInitialising;
+}
+
+static void xen_bus_backend_changed(Notifier *notifier, void *data)
+{
+    XenBusBackendType *bt = container_of(notifier, XenBusBackendType,
+                                         notifier);
+    XenBus *xenbus = bt->xenbus;
+    unsigned int i, n = 0;
+    char **names = xs_directory(xenbus->xsh, XBT_NULL, bt->path, &n);
+    GHashTableIter iter;
+    gpointer refused;
+
+    /* An area that went away may come back as a new one: try that. */
+    g_hash_table_iter_init(&iter, bt->refused);
+    while (g_hash_table_iter_next(&iter, &refused, NULL)) {
+        for (i = 0; names && i < n; i++) {
+            if (!strcmp(names[i], refused)) {
+                break;
+            }
+        }
+        if (!names || i == n) {
+            g_hash_table_iter_remove(&iter);
+        }
+    }
+
+    for (i = 0; names && i < n; i++) {
+        g_autofree char *area = g_strdup_printf("%s/%s", bt->path, names[i]);
+        Error *local_err = NULL;
+        QDict *opts;
+
+        if (xen_bus_find_device(xenbus, bt->type, xen_domid, names[i]) ||
+            g_hash_table_contains(bt->refused, names[i]) ||
+            !xen_bus_area_ready(xenbus, area)) {
+            continue;
+        }
+        opts = xen_bus_read_area(xenbus, area);
+        xen_backend_device_create(xenbus, bt->type, names[i], xen_domid,
+                                  opts, &local_err);
+        qobject_unref(opts);
+        if (local_err) {
+            error_prepend(&local_err, "cannot create a device for %s: ",
+                          area);
+            error_report_err(local_err);
+            g_hash_table_add(bt->refused, g_strdup(names[i]));
+        }
+    }
+    free(names);
+}
+
+static void xen_bus_backend_type_free(gpointer data)
+{
+    XenBusBackendType *bt = data;
+
+    if (bt->watch) {
+        xen_bus_watch_remove(bt->xenbus, bt->watch);
+    }
+    g_hash_table_destroy(bt->refused);
+    g_free(bt->type);
+    g_free(bt->path);
+    g_free(bt);
+}
+
+/*
+ * Advertise the backend types and watch their areas for the guest we serve;
+ * the first watch event finds the areas written before we started.
+ */
+static void xen_bus_watch_backend_types(XenBus *xenbus)
+{
+    unsigned int i, nr;
+    g_autofree const char **types = xen_backend_get_types(&nr);
+
+    xenbus->backend_types = g_ptr_array_new_with_free_func(
+        xen_bus_backend_type_free);
+    for (i = 0; i < nr; i++) {
+        XenBusBackendType *bt = g_new0(XenBusBackendType, 1);
+        g_autofree char *advert = g_strdup_printf("device-model/%u/backends",
+                                                  xen_domid);
+        Error *local_err = NULL;
+
+        bt->xenbus = xenbus;
+        bt->type = g_strdup(types[i]);
+        bt->path = g_strdup_printf("/local/domain/%u/backend/%s/%u",
+                                   xenbus->backend_id, types[i], xen_domid);
+        bt->refused = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                            NULL);
+        bt->notifier.notify = xen_bus_backend_changed;
+        g_ptr_array_add(xenbus->backend_types, bt);
+
+        xen_xs_printf(xenbus->xsh, XBT_NULL, advert, types[i], &local_err,
+                      "%s", "");
+        if (!local_err) {
+            bt->watch = xen_bus_watch_add(xenbus, bt->path, "",
+                                          &bt->notifier, &local_err);
+        }
+        if (local_err) {
+            error_prepend(&local_err, "backend type %s: ", types[i]);
+            warn_report_err(local_err);
+        }
+    }
+}
 
 static void xen_bus_realize(BusState *bus, Error **errp)
 {
+    ERRP_GUARD();
+    XenBus *xenbus = XEN_BUS(bus);
+    unsigned int domid;
+
     trace_xen_bus_realize();
 
-    /* Backend types register themselves with the bus from here. */
+    xenbus->xsh = xs_open(0);
+    if (!xenbus->xsh) {
+        error_setg_errno(errp, errno, "failed to connect to xenstore");
+        return;
+    }
+
+    /* Our own domain's "domid" key; only dom0 may lack it. */
+    if (xen_xs_scanf(xenbus->xsh, XBT_NULL, "", "domid", NULL, "%u",
+                     &domid) == 1 && domid < DOMID_FIRST_RESERVED) {
+        xenbus->backend_id = domid;
+    } else {
+        xenbus->backend_id = 0;
+    }
+
+    qemu_set_fd_handler(xs_fileno(xenbus->xsh), xen_bus_watch_event, NULL,
+                        xenbus);
+
+    /* Backend types register themselves from here. */
     module_call_init(MODULE_INIT_XEN_BACKEND);
+    xen_bus_watch_backend_types(xenbus);
 }
 
 static void xen_bus_unrealize(BusState *bus)
 {
+    XenBus *xenbus = XEN_BUS(bus);
+
     trace_xen_bus_unrealize();
+
+    if (xenbus->backend_types) {
+        g_ptr_array_free(xenbus->backend_types, true);
+        xenbus->backend_types = NULL;
+    }
+    if (xenbus->xsh) {
+        qemu_set_fd_handler(xs_fileno(xenbus->xsh), NULL, NULL, NULL);
+        xs_close(xenbus->xsh);
+        xenbus->xsh = NULL;
+    }
 }
 
-static void xen_bus_unplug(HotplugHandler *hotplug_dev, DeviceState *dev,
-                           Error **errp)
+/* device_del: the device goes once the frontend has closed. */
+static void xen_bus_unplug_request(HotplugHandler *hotplug_dev,
+                                   DeviceState *dev, Error **errp)
 {
-    qdev_unrealize(dev);
+    xen_device_unplug(XEN_DEVICE(dev), errp);
+}
+
+static void xen_bus_instance_init(Object *obj)
+{
+    XenBus *xenbus = XEN_BUS(obj);
+
+    QLIST_INIT(&xenbus->watches);
 }
 
 static void xen_bus_class_init(ObjectClass *class, void *data)
@@ -38,62 +307,19 @@ static void xen_bus_class_init(ObjectClass *class, void *data)
 
     bus_class->realize = xen_bus_realize;
     bus_class->unrealize = xen_bus_unrealize;
-    hotplug_class->unplug = xen_bus_unplug;
+    hotplug_class->unplug_request = xen_bus_unplug_request;
 }
 
 static const TypeInfo xen_bus_type_info = {
     .name = TYPE_XEN_BUS,
     .parent = TYPE_BUS,
     .instance_size = sizeof(XenBus),
+    .instance_init = xen_bus_instance_init,
     .class_init = xen_bus_class_init,
     .interfaces = (InterfaceInfo[]) {
         { TYPE_HOTPLUG_HANDLER },
         { }
     },
-};
-
-static void xen_device_realize(DeviceState *dev, Error **errp)
-{
-    ERRP_GUARD();
-    XenDevice *xendev = XEN_DEVICE(dev);
-    XenDeviceClass *xendev_class = XEN_DEVICE_GET_CLASS(xendev);
-    const char *type = object_get_typename(OBJECT(dev));
-
-    trace_xen_device_realize(type);
-
-    if (xendev_class->realize) {
-        xendev_class->realize(xendev, errp);
-    }
-}
-
-static void xen_device_unrealize(DeviceState *dev)
-{
-    XenDevice *xendev = XEN_DEVICE(dev);
-    XenDeviceClass *xendev_class = XEN_DEVICE_GET_CLASS(xendev);
-
-    trace_xen_device_unrealize(object_get_typename(OBJECT(dev)));
-
-    if (xendev_class->unrealize) {
-        xendev_class->unrealize(xendev);
-    }
-}
-
-static void xen_device_class_init(ObjectClass *class, void *data)
-{
-    DeviceClass *dev_class = DEVICE_CLASS(class);
-
-    dev_class->realize = xen_device_realize;
-    dev_class->unrealize = xen_device_unrealize;
-    dev_class->bus_type = TYPE_XEN_BUS;
-}
-
-static const TypeInfo xen_device_type_info = {
-    .name = TYPE_XEN_DEVICE,
-    .parent = TYPE_DEVICE,
-    .instance_size = sizeof(XenDevice),
-    .abstract = true,
-    .class_size = sizeof(XenDeviceClass),
-    .class_init = xen_device_class_init,
 };
 
 static const TypeInfo xen_bridge_type_info = {
@@ -106,7 +332,6 @@ static void xen_bus_register_types(void)
 {
     type_register_static(&xen_bridge_type_info);
     type_register_static(&xen_bus_type_info);
-    type_register_static(&xen_device_type_info);
 }
 
 type_init(xen_bus_register_types)

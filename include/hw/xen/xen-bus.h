@@ -9,6 +9,10 @@
 
 #include "hw/xen/xen_common.h"
 #include "hw/sysbus.h"
+#include "qemu/notify.h"
+#include "qemu/queue.h"
+#include "qemu/ratelimit.h"
+#include "block/aio.h"
 #include "qom/object.h"
 
 #define TYPE_XEN_BRIDGE "xen-bridge"
@@ -19,31 +23,181 @@ struct XenBridge {
     SysBusDevice parent_obj;
 };
 
+typedef struct XenWatch XenWatch;
+typedef struct XenDevice XenDevice;
+
 #define TYPE_XEN_BUS "xen-bus"
 OBJECT_DECLARE_SIMPLE_TYPE(XenBus, XEN_BUS)
 
 struct XenBus {
     BusState parent_obj;
+
+    domid_t backend_id;
+    /* Shared by every device on the bus; watch events arrive on its fd. */
+    struct xs_handle *xsh;
+    QLIST_HEAD(, XenWatch) watches;
+    unsigned int next_watch_token;
+    /* One per registered backend type: its watch and refused areas. */
+    GPtrArray *backend_types;
 };
+
+/*
+ * Watches.  @notifier is called from the main loop with the path that fired
+ * (a const char *) as data, once when the watch is set and then whenever
+ * @node/@key or anything below it changes.
+ */
+XenWatch *xen_bus_watch_add(XenBus *xenbus, const char *node,
+                            const char *key, Notifier *notifier,
+                            Error **errp);
+void xen_bus_watch_remove(XenBus *xenbus, XenWatch *watch);
+
+/* The realized device of backend @type named @name for @frontend_id. */
+XenDevice *xen_bus_find_device(XenBus *xenbus, const char *type,
+                               unsigned int frontend_id, const char *name);
 
 #define TYPE_XEN_DEVICE "xen-device"
 OBJECT_DECLARE_TYPE(XenDevice, XenDeviceClass, XEN_DEVICE)
 
+typedef struct XenEventChannel XenEventChannel;
+
 /* A paravirtual backend device on the Xen bus. */
 struct XenDevice {
     DeviceState parent_obj;
+
+    /* Properties. */
+    uint16_t frontend_id;
+
+    char *name;
+    char *backend_path;
+    char *frontend_path;
+    enum xenbus_state backend_state;
+    enum xenbus_state frontend_state;
+    /* Whether realize made the areas (else the toolstack did). */
+    bool backend_created;
+    bool frontend_created;
+    XenWatch *frontend_state_watch;
+    Notifier frontend_state_notifier;
+    /* The toolstack unplugs by writing "online" and "state" itself. */
+    bool backend_online;
+    XenWatch *backend_online_watch;
+    XenWatch *backend_state_watch;
+    Notifier backend_notifier;
+    /* Set once removal is scheduled, so it happens once. */
+    bool removing;
+    Notifier exit_notifier;
+    RateLimit guest_error_limit;
+
+    xengnttab_handle *xgth;
+    bool grant_copy;
+    QLIST_HEAD(, XenEventChannel) event_channels;
 };
 
+typedef char *(*XenDeviceGetName)(XenDevice *xendev, Error **errp);
 typedef void (*XenDeviceRealize)(XenDevice *xendev, Error **errp);
+typedef void (*XenDeviceFrontendChanged)(XenDevice *xendev,
+                                         enum xenbus_state frontend_state,
+                                         Error **errp);
 typedef void (*XenDeviceUnrealize)(XenDevice *xendev);
 
 struct XenDeviceClass {
     DeviceClass parent_class;
 
-    /* Hooks of the concrete device type, called by the XenDevice core. */
+    /* Backend type ("qdisk") and frontend device type ("vbd"). */
+    const char *backend;
+    const char *device;
+    /* Names both areas, e.g. the VBD number; must be unique per type. */
+    XenDeviceGetName get_name;
+    /* Publishes the device's features; the core then enters InitWait. */
     XenDeviceRealize realize;
+    /* Called from the main loop whenever the frontend state changes. */
+    XenDeviceFrontendChanged frontend_changed;
+    /* Also called when realize failed part way: must cope with that. */
     XenDeviceUnrealize unrealize;
 };
+
+/* Xenstore keys of the device's backend and frontend areas. */
+void xen_device_backend_printf(XenDevice *xendev, const char *key,
+                               const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+int xen_device_backend_scanf(XenDevice *xendev, const char *key,
+                             const char *fmt, ...) G_GNUC_SCANF(3, 4);
+void xen_device_frontend_printf(XenDevice *xendev, const char *key,
+                                const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+int xen_device_frontend_scanf(XenDevice *xendev, const char *key,
+                              const char *fmt, ...) G_GNUC_SCANF(3, 4);
+/* A frontend value as a string (g_free it), or NULL if absent. */
+char *xen_device_frontend_read(XenDevice *xendev, const char *key);
+
+/*
+ * Report something a guest did wrong, through LOG_GUEST_ERROR, prefixed with
+ * the device's backend path.  Rate-limited per device, so a hostile guest
+ * cannot flood the log (XSA-180).
+ */
+void xen_device_guest_error(XenDevice *xendev, const char *fmt, ...)
+    G_GNUC_PRINTF(2, 3);
+
+/*
+ * Ask for the device to go, as a toolstack does: "online" to 0 and the
+ * backend to Closing, so the frontend closes first.  The device is
+ * removed once the backend reaches Closed; at once if it never connected.
+ */
+void xen_device_unplug(XenDevice *xendev, Error **errp);
+
+/* States; writing the state the area already has is skipped. */
+void xen_device_backend_set_state(XenDevice *xendev,
+                                  enum xenbus_state state);
+enum xenbus_state xen_device_backend_get_state(XenDevice *xendev);
+
+/*
+ * Grant tables.  A multi-ref map is one contiguous mapping of @nr_refs
+ * pages, all or nothing.
+ */
+void xen_device_grant_set_max(XenDevice *xendev, unsigned int nr_refs,
+                              Error **errp);
+void *xen_device_grant_map(XenDevice *xendev, const uint32_t *refs,
+                           unsigned int nr_refs, int prot, Error **errp);
+void xen_device_grant_unmap(XenDevice *xendev, void *map,
+                            unsigned int nr_refs, Error **errp);
+
+/* One side of a copy: local memory, or a range of a page the guest granted */
+typedef union XenDeviceGrantCopyPtr {
+    void *virt;
+    struct {
+        uint32_t ref;
+        uint16_t offset;
+    } foreign;
+} XenDeviceGrantCopyPtr;
+
+typedef struct XenDeviceGrantCopySegment {
+    XenDeviceGrantCopyPtr source;
+    XenDeviceGrantCopyPtr dest;
+    uint16_t len;
+} XenDeviceGrantCopySegment;
+
+/*
+ * Copy between local memory and granted pages; @to_domain chooses the
+ * direction.  Fails (naming the first bad segment) if any segment fails.
+ */
+void xen_device_grant_copy(XenDevice *xendev, bool to_domain,
+                           XenDeviceGrantCopySegment segs[],
+                           unsigned int nr_segs, Error **errp);
+
+/*
+ * Event channels.  The handler runs in the channel's AioContext (the main
+ * one until set) and returns whether it found work, for polling.
+ */
+typedef bool (*XenEventHandler)(void *opaque);
+
+XenEventChannel *xen_device_evtchn_bind(XenDevice *xendev,
+                                        unsigned int port,
+                                        XenEventHandler handler,
+                                        void *opaque, Error **errp);
+void xen_device_evtchn_set_context(XenDevice *xendev,
+                                   XenEventChannel *channel,
+                                   AioContext *ctx, Error **errp);
+void xen_device_evtchn_notify(XenDevice *xendev, XenEventChannel *channel,
+                              Error **errp);
+void xen_device_evtchn_unbind(XenDevice *xendev, XenEventChannel *channel,
+                              Error **errp);
 
 /* Create the bridge and its bus; called by the Xen machines. */
 void xen_bus_init(void);

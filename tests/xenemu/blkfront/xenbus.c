@@ -678,7 +678,12 @@ int blkfront_disconnect(Blkfront *bf)
         be = write_fe_state(bf, XenbusStateClosed);
     }
     if (be >= 0) {
-        be = wait_backend(bf, ST(XenbusStateClosed), bf->cfg.timeout_ms);
+        /*
+         * A backend being unplugged removes its area once Closed: the
+         * state then reads Unknown, which is as good as Closed.
+         */
+        be = wait_backend(bf, ST(XenbusStateClosed) | ST(XenbusStateUnknown),
+                          bf->cfg.timeout_ms);
     }
     if (be < 0) {
         blk_log("close handshake with %s failed", bf->be_path);

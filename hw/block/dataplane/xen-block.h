@@ -1,0 +1,56 @@
+/*
+ * Xen block dataplane: one blkif ring served from an AioContext
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_BLOCK_DATAPLANE_XEN_BLOCK_H
+#define HW_BLOCK_DATAPLANE_XEN_BLOCK_H
+
+#include "hw/xen/xen-bus.h"
+#include "sysemu/iothread.h"
+
+typedef struct XenBlockDataPlane XenBlockDataPlane;
+
+/* The ring ABI the frontend wrote in its "protocol" key. */
+typedef enum XenBlockProtocol {
+    XEN_BLOCK_PROTOCOL_NATIVE,
+    XEN_BLOCK_PROTOCOL_X86_32,
+    XEN_BLOCK_PROTOCOL_X86_64,
+} XenBlockProtocol;
+
+/* What the backend offered the frontend; requests are checked against it. */
+typedef struct XenBlockDataPlaneConf {
+    /* Logical block size in bytes: a power of two, at least 512. */
+    unsigned int sector_size;
+    /* Size of the disk in 512-byte sectors. */
+    uint64_t nr_sectors;
+    bool read_only;
+    bool discard;
+    bool discard_secure;
+    /* 0 when BLKIF_OP_INDIRECT is not offered. */
+    unsigned int max_indirect_segments;
+} XenBlockDataPlaneConf;
+
+XenBlockDataPlane *xen_block_dataplane_create(XenDevice *xendev,
+                                              BlockBackend *blk,
+                                              IOThread *iothread);
+void xen_block_dataplane_destroy(XenBlockDataPlane *dataplane);
+
+/*
+ * Map the ring granted in @ring_ref (2^order pages), bind @event_channel
+ * and start serving requests in the dataplane's AioContext.
+ */
+void xen_block_dataplane_start(XenBlockDataPlane *dataplane,
+                               const XenBlockDataPlaneConf *conf,
+                               const uint32_t ring_ref[],
+                               unsigned int nr_ring_ref,
+                               unsigned int event_channel,
+                               XenBlockProtocol protocol, Error **errp);
+/* Drain in-flight requests, unbind and unmap; safe when not started. */
+void xen_block_dataplane_stop(XenBlockDataPlane *dataplane);
+/* The disk was resized: requests are now checked against @nr_sectors. */
+void xen_block_dataplane_resize(XenBlockDataPlane *dataplane,
+                                uint64_t nr_sectors);
+
+#endif /* HW_BLOCK_DATAPLANE_XEN_BLOCK_H */

@@ -1,0 +1,245 @@
+/*
+ * The "qdisk" Xen backend type: xen-disk and xen-cdrom devices created from
+ * the backend areas a toolstack (libxl) writes in xenstore
+ *
+ * For each area the drive, an IOThread for its ring and the device are
+ * created; all three go when the toolstack takes the device away.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/cutils.h"
+#include "qemu/module.h"
+#include "qapi/error.h"
+#include "qapi/qmp/qdict.h"
+#include "hw/qdev-core.h"
+#include "hw/qdev-properties.h"
+#include "hw/xen/xen-backend.h"
+#include "hw/xen/xen-block.h"
+#include "block/block.h"
+#include "sysemu/iothread.h"
+#include "trace.h"
+
+/* libxl's "params" formats and the QEMU drivers that read them. */
+static const struct {
+    const char *format;
+    const char *driver;
+} qdisk_formats[] = {
+    { "aio", "raw" },
+    { "raw", "raw" },
+    { "qcow", "qcow" },
+    { "qcow2", "qcow2" },
+    { "vhd", "vpc" },
+    { "qed", "qed" },
+};
+
+static const char *qdisk_opt(QDict *opts, const char *key)
+{
+    return qdict_get_try_str(opts, key);
+}
+
+/* A toolstack flag: "1" is set, absent or anything else is not. */
+static bool qdisk_flag(QDict *opts, const char *key)
+{
+    return !g_strcmp0(qdisk_opt(opts, key), "1");
+}
+
+/* A URL ("nbd://host:port/export") or json:{...}, for the block layer. */
+static bool qdisk_target_is_url(const char *target)
+{
+    const char *p = target;
+
+    if (g_str_has_prefix(target, "json:")) {
+        return true;
+    }
+    while (g_ascii_isalnum(*p) || *p == '+' || *p == '-' || *p == '.') {
+        p++;
+    }
+    return p != target && g_str_has_prefix(p, "://");
+}
+
+/*
+ * "params" is "<format>:<target>", or a bare target meaning raw.  The
+ * target is a file name, a block URL or json:{...}; a bare json:{...}
+ * names its own driver, so *driver stays NULL for it.
+ */
+static bool qdisk_parse_params(const char *params, const char **driver,
+                               const char **target, Error **errp)
+{
+    const char *colon = strchr(params, ':');
+    size_t i;
+
+    *driver = g_str_has_prefix(params, "json:") ? NULL : "raw";
+    *target = params;
+    if (colon && !qdisk_target_is_url(params)) {
+        for (i = 0; i < ARRAY_SIZE(qdisk_formats); i++) {
+            if (strlen(qdisk_formats[i].format) == colon - params &&
+                g_str_has_prefix(params, qdisk_formats[i].format)) {
+                *driver = qdisk_formats[i].driver;
+                *target = colon + 1;
+                break;
+            }
+        }
+        if (i == ARRAY_SIZE(qdisk_formats)) {
+            error_setg(errp, "params '%s': unknown format '%.*s'", params,
+                       (int)(colon - params), params);
+            return false;
+        }
+    }
+    if (!**target) {
+        error_setg(errp, "params '%s' names no image", params);
+        return false;
+    }
+    return true;
+}
+
+static BlockDriverState *qdisk_open_drive(QDict *opts, bool read_only,
+                                          Error **errp)
+{
+    const char *params = qdisk_opt(opts, "params");
+    const char *driver, *target;
+    bool direct = qdisk_flag(opts, "direct-io-safe");
+    int flags = read_only ? 0 : BDRV_O_RDWR;
+    QDict *options;
+
+    if (!params) {
+        error_setg(errp, "no params key");
+        return NULL;
+    }
+    if (!qdisk_parse_params(params, &driver, &target, errp)) {
+        return NULL;
+    }
+
+    options = qdict_new();
+    if (driver) {
+        qdict_put_str(options, "driver", driver);
+    }
+    qdict_put_bool(options, "read-only", read_only);
+    qdict_put_bool(options, "cache.direct", direct);
+    qdict_put_bool(options, "cache.no-flush", false);
+    /* Absent means allowed: libxl writes discard-enable=0 to forbid it. */
+    if (!read_only && g_strcmp0(qdisk_opt(opts, "discard-enable"), "0")) {
+        qdict_put_str(options, "discard", "unmap");
+    }
+    if (qdisk_target_is_url(target)) {
+        /* The block layer finds the protocol driver from the URL. */
+        return bdrv_open(target, NULL, options, flags, errp);
+    }
+
+    qdict_put_str(options, "file.driver", "file");
+    qdict_put_str(options, "file.filename", target);
+    /*
+     * An HVM guest's emulated disk may have the same image open until the
+     * guest unplugs it, so the image cannot be locked.
+     */
+    qdict_put_str(options, "file.locking", "off");
+    if (direct) {
+        qdict_put_str(options, "file.aio", "native");
+    }
+    return bdrv_open(NULL, NULL, options, flags, errp);
+}
+
+static void qdisk_create(XenBackendInstance *backend, QDict *opts,
+                         Error **errp)
+{
+    ERRP_GUARD();
+    XenBus *xenbus = xen_backend_get_bus(backend);
+    const char *name = xen_backend_get_name(backend);
+    const char *vdev = qdisk_opt(opts, "dev");
+    const char *device_type = qdisk_opt(opts, "device-type");
+    const char *mode = qdisk_opt(opts, "mode");
+    g_autofree char *iothread_id = NULL;
+    g_autofree char *number = NULL;
+    BlockDriverState *bs;
+    IOThread *iothread;
+    XenBlockVdev parsed;
+    DeviceState *dev;
+    bool cdrom;
+
+    if (!vdev) {
+        error_setg(errp, "no dev key");
+        return;
+    }
+    if (!xen_block_vdev_parse(vdev, &parsed, errp)) {
+        return;
+    }
+    number = g_strdup_printf("%lu", parsed.number);
+    if (strcmp(name, number)) {
+        error_setg(errp, "dev '%s' is VBD %lu, not %s", vdev, parsed.number,
+                   name);
+        return;
+    }
+    cdrom = !g_strcmp0(device_type, "cdrom");
+    if (!cdrom && device_type && strcmp(device_type, "disk")) {
+        error_setg(errp, "unknown device-type '%s'", device_type);
+        return;
+    }
+    if (mode && strcmp(mode, "r") && strcmp(mode, "w")) {
+        error_setg(errp, "unknown mode '%s'", mode);
+        return;
+    }
+
+    bs = qdisk_open_drive(opts, cdrom || !g_strcmp0(mode, "r"), errp);
+    if (!bs) {
+        return;
+    }
+    iothread_id = g_strdup_printf("xen-qdisk-%u-%s",
+                                  xen_backend_get_frontend_id(backend), name);
+    /* Listed by query-iothreads, so that management can see and pin it. */
+    iothread = IOTHREAD(object_new_with_props(TYPE_IOTHREAD,
+                                              object_get_objects_root(),
+                                              iothread_id, errp, NULL));
+    if (!iothread) {
+        bdrv_unref(bs);
+        return;
+    }
+
+    dev = qdev_new(cdrom ? TYPE_XEN_CDROM_DEVICE : TYPE_XEN_DISK_DEVICE);
+    if (!object_property_parse(OBJECT(dev), "vdev", vdev, errp) ||
+        !object_property_set_uint(OBJECT(dev), "frontend-id",
+                                  xen_backend_get_frontend_id(backend),
+                                  errp) ||
+        !object_property_set_str(OBJECT(dev), "drive",
+                                 bdrv_get_node_name(bs), errp) ||
+        !object_property_set_link(OBJECT(dev), "iothread", OBJECT(iothread),
+                                  errp)) {
+        object_unref(OBJECT(dev));
+    } else {
+        /* On failure this also takes the device off the bus and frees it. */
+        qdev_realize_and_unref(dev, BUS(xenbus), errp);
+    }
+    /* The device's own BlockBackend keeps the node while it needs it. */
+    bdrv_unref(bs);
+    if (*errp) {
+        object_unparent(OBJECT(iothread));
+        return;
+    }
+    xen_backend_set_device(backend, XEN_DEVICE(dev));
+    xen_backend_set_opaque(backend, iothread);
+}
+
+static void qdisk_destroy(XenBackendInstance *backend)
+{
+    XenDevice *xendev = xen_backend_get_device(backend);
+
+    /*
+     * Unrealizes the device at once; it drops the drive and its reference
+     * to the IOThread, which then stops, when it is finalized.
+     */
+    object_unparent(OBJECT(xendev));
+    object_unparent(OBJECT(xen_backend_get_opaque(backend)));
+}
+
+static const XenBackendInfo qdisk_backend_info = {
+    .type = "qdisk",
+    .create = qdisk_create,
+    .destroy = qdisk_destroy,
+};
+
+static void qdisk_register_backend(void)
+{
+    xen_backend_register(&qdisk_backend_info);
+}
+
+xen_backend_init(qdisk_register_backend);

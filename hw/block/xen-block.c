@@ -1,0 +1,447 @@
+/*
+ * Xen PV block devices: the device model of xen-disk and xen-cdrom
+ *
+ * The device publishes what it offers in its backend area, follows the
+ * frontend through the xenbus handshake and hands the rings the frontend
+ * granted to the dataplane (hw/block/dataplane/xen-block.c).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/cutils.h"
+#include "qapi/error.h"
+#include "hw/qdev-properties.h"
+#include "hw/qdev-properties-system.h"
+#include "hw/xen/xen-block.h"
+#include "hw/xen/interface/io/blkif.h"
+#include "hw/xen/interface/io/protocols.h"
+#include "sysemu/block-backend.h"
+#include "dataplane/xen-block.h"
+#include "trace.h"
+
+/* A ring of up to 2^4 pages holds 512 requests. */
+#define XEN_BLOCK_MAX_RING_PAGE_ORDER 4
+
+static char *xen_block_get_name(XenDevice *xendev, Error **errp)
+{
+    XenBlockDevice *blockdev = XEN_BLOCK_DEVICE(xendev);
+
+    if (blockdev->vdev.type == XEN_BLOCK_VDEV_TYPE_INVALID) {
+        error_setg(errp, "vdev property not set");
+        return NULL;
+    }
+    return g_strdup_printf("%lu", blockdev->vdev.number);
+}
+
+static uint64_t xen_block_nr_sectors(XenBlockDevice *blockdev)
+{
+    int64_t len = blockdev->conf.blk ? blk_getlength(blockdev->conf.blk) : 0;
+
+    /* "sectors" is always in 512-byte units, whatever the sector size. */
+    return len > 0 ? len / BDRV_SECTOR_SIZE : 0;
+}
+
+static bool xen_block_discard_offered(XenBlockDevice *blockdev)
+{
+    return !(blockdev->info & VDISK_READONLY) &&
+        (blk_get_flags(blockdev->conf.blk) & BDRV_O_UNMAP);
+}
+
+static void xen_block_dataplane_conf(XenBlockDevice *blockdev,
+                                     XenBlockDataPlaneConf *conf)
+{
+    *conf = (XenBlockDataPlaneConf) {
+        .sector_size = blockdev->conf.logical_block_size,
+        .nr_sectors = xen_block_nr_sectors(blockdev),
+        .read_only = blockdev->info & VDISK_READONLY,
+        .discard = xen_block_discard_offered(blockdev),
+    };
+}
+
+/*
+ * Strictly parse an unsigned frontend key: the frontend is untrusted, so
+ * "12abc", "-1" or a value beyond @max is an error, not a number.
+ */
+static bool xen_block_read_frontend_uint(XenBlockDevice *blockdev,
+                                         const char *key, unsigned int max,
+                                         unsigned int *value, Error **errp)
+{
+    XenDevice *xendev = XEN_DEVICE(blockdev);
+    g_autofree char *str = xen_device_frontend_read(xendev, key);
+
+    if (!str) {
+        error_setg(errp, "frontend key %s is missing", key);
+        return false;
+    }
+    if (qemu_strtoui(str, NULL, 10, value) < 0 || *value > max) {
+        error_setg(errp, "frontend key %s has invalid value '%.32s'", key,
+                   str);
+        return false;
+    }
+    return true;
+}
+
+static bool xen_block_read_protocol(XenBlockDevice *blockdev,
+                                    XenBlockProtocol *protocol, Error **errp)
+{
+    XenDevice *xendev = XEN_DEVICE(blockdev);
+    g_autofree char *str = xen_device_frontend_read(xendev, "protocol");
+
+    /* Frontends that predate the key are 32-bit x86, as Linux assumes. */
+    if (!str || !strcmp(str, XEN_IO_PROTO_ABI_X86_32)) {
+        *protocol = XEN_BLOCK_PROTOCOL_X86_32;
+    } else if (!strcmp(str, XEN_IO_PROTO_ABI_X86_64)) {
+        *protocol = XEN_BLOCK_PROTOCOL_X86_64;
+    } else {
+        error_setg(errp, "frontend protocol '%.32s' is not supported", str);
+        return false;
+    }
+    return true;
+}
+
+static void xen_block_connect(XenBlockDevice *blockdev, Error **errp)
+{
+    XenDevice *xendev = XEN_DEVICE(blockdev);
+    g_autofree char *order_str = NULL;
+    uint32_t ring_ref[1u << XEN_BLOCK_MAX_RING_PAGE_ORDER];
+    unsigned int order = 0, nr_ring_ref, event_channel, i;
+    XenBlockProtocol protocol;
+    XenBlockDataPlaneConf conf;
+
+    order_str = xen_device_frontend_read(xendev, "ring-page-order");
+    if (order_str &&
+        !xen_block_read_frontend_uint(blockdev, "ring-page-order",
+                                      blockdev->max_ring_page_order,
+                                      &order, errp)) {
+        return;
+    }
+    nr_ring_ref = 1u << order;
+
+    if (!order_str) {
+        if (!xen_block_read_frontend_uint(blockdev, "ring-ref", UINT32_MAX,
+                                          &ring_ref[0], errp)) {
+            return;
+        }
+    } else {
+        for (i = 0; i < nr_ring_ref; i++) {
+            g_autofree char *key = g_strdup_printf("ring-ref%u", i);
+
+            if (!xen_block_read_frontend_uint(blockdev, key, UINT32_MAX,
+                                              &ring_ref[i], errp)) {
+                return;
+            }
+        }
+    }
+    if (!xen_block_read_frontend_uint(blockdev, "event-channel", UINT32_MAX,
+                                      &event_channel, errp) ||
+        !xen_block_read_protocol(blockdev, &protocol, errp)) {
+        return;
+    }
+
+    trace_xen_block_connect(xendev->backend_path, order, event_channel,
+                            protocol);
+    xen_block_dataplane_conf(blockdev, &conf);
+    xen_block_dataplane_start(blockdev->dataplane, &conf, ring_ref,
+                              nr_ring_ref, event_channel, protocol, errp);
+}
+
+static void xen_block_disconnect(XenBlockDevice *blockdev)
+{
+    trace_xen_block_disconnect(XEN_DEVICE(blockdev)->backend_path);
+    xen_block_dataplane_stop(blockdev->dataplane);
+}
+
+/* The toolstack takes a device away by clearing "online". */
+static bool xen_block_online(XenBlockDevice *blockdev)
+{
+    unsigned int online;
+
+    return xen_device_backend_scanf(XEN_DEVICE(blockdev), "online", "%u",
+                                    &online) == 1 && online;
+}
+
+static void xen_block_frontend_changed(XenDevice *xendev,
+                                       enum xenbus_state frontend_state,
+                                       Error **errp)
+{
+    ERRP_GUARD();
+    XenBlockDevice *blockdev = XEN_BLOCK_DEVICE(xendev);
+    enum xenbus_state backend_state = xen_device_backend_get_state(xendev);
+
+    switch (frontend_state) {
+    case XenbusStateInitialised:
+    case XenbusStateConnected:
+        if (backend_state == XenbusStateConnected ||
+            !xen_block_online(blockdev)) {
+            break;
+        }
+        /* A frontend may reconnect without passing through Closed. */
+        xen_block_disconnect(blockdev);
+        xen_block_connect(blockdev, errp);
+        if (*errp) {
+            error_prepend(errp, "connect refused: ");
+            xen_block_disconnect(blockdev);
+            xen_device_backend_set_state(xendev, XenbusStateClosing);
+            break;
+        }
+        xen_device_backend_set_state(xendev, XenbusStateConnected);
+        break;
+
+    case XenbusStateClosing:
+        xen_device_backend_set_state(xendev, XenbusStateClosing);
+        break;
+
+    case XenbusStateClosed:
+    case XenbusStateUnknown:
+        /* Unknown: the frontend area is gone, the frontend with it. */
+        xen_block_disconnect(blockdev);
+        xen_device_backend_set_state(xendev, XenbusStateClosed);
+        break;
+
+    case XenbusStateInitialising:
+        /* The guest rebooted or kexec'ed: offer the device again. */
+        if ((backend_state == XenbusStateClosed ||
+             backend_state == XenbusStateClosing) &&
+            xen_block_online(blockdev)) {
+            xen_block_disconnect(blockdev);
+            xen_device_backend_set_state(xendev, XenbusStateInitWait);
+        }
+        break;
+
+    default:
+        break;
+    }
+}
+
+static void xen_block_resize_cb(void *opaque)
+{
+    XenBlockDevice *blockdev = opaque;
+    XenDevice *xendev = XEN_DEVICE(blockdev);
+    uint64_t nr_sectors = xen_block_nr_sectors(blockdev);
+
+    trace_xen_block_resize(xendev->backend_path, nr_sectors);
+    xen_block_dataplane_resize(blockdev->dataplane, nr_sectors);
+    xen_device_backend_printf(xendev, "sectors", "%" PRIu64, nr_sectors);
+
+    /*
+     * Frontends only look at "sectors" when the state changes: write the
+     * state again, unchanged, so that their watch fires.
+     */
+    xen_device_backend_printf(xendev, "state", "%u",
+                              xen_device_backend_get_state(xendev));
+}
+
+static const BlockDevOps xen_block_dev_ops = {
+    .resize_cb = xen_block_resize_cb,
+};
+
+static void xen_block_publish(XenBlockDevice *blockdev)
+{
+    XenDevice *xendev = XEN_DEVICE(blockdev);
+    BlockConf *conf = &blockdev->conf;
+
+    xen_device_backend_printf(xendev, "info", "%u", blockdev->info);
+    xen_device_backend_printf(xendev, "mode", "%s",
+                              blockdev->info & VDISK_READONLY ? "r" : "w");
+    xen_device_backend_printf(xendev, "sector-size", "%u",
+                              conf->logical_block_size);
+    xen_device_backend_printf(xendev, "physical-sector-size", "%u",
+                              conf->physical_block_size);
+    xen_device_backend_printf(xendev, "sectors", "%" PRIu64,
+                              xen_block_nr_sectors(blockdev));
+    xen_device_backend_printf(xendev, "feature-flush-cache", "%u", 1);
+    xen_device_backend_printf(xendev, "max-ring-page-order", "%u",
+                              blockdev->max_ring_page_order);
+    if (xen_block_discard_offered(blockdev)) {
+        xen_device_backend_printf(xendev, "feature-discard", "%u", 1);
+        xen_device_backend_printf(xendev, "discard-granularity", "%u",
+                                  conf->discard_granularity == -1 ?
+                                  conf->logical_block_size :
+                                  conf->discard_granularity);
+        xen_device_backend_printf(xendev, "discard-alignment", "%u", 0);
+    }
+
+    if (xendev->frontend_created) {
+        xen_device_frontend_printf(xendev, "virtual-device", "%lu",
+                                   blockdev->vdev.number);
+        xen_device_frontend_printf(xendev, "device-type", "%s",
+                                   blockdev->device_type);
+    }
+}
+
+static void xen_block_realize(XenDevice *xendev, Error **errp)
+{
+    ERRP_GUARD();
+    XenBlockDevice *blockdev = XEN_BLOCK_DEVICE(xendev);
+    XenBlockDeviceClass *blockdev_class = XEN_BLOCK_DEVICE_GET_CLASS(xendev);
+    BlockConf *conf = &blockdev->conf;
+
+    if (blockdev->max_ring_page_order > XEN_BLOCK_MAX_RING_PAGE_ORDER) {
+        error_setg(errp, "max-ring-page-order %u is above the supported %u",
+                   blockdev->max_ring_page_order,
+                   XEN_BLOCK_MAX_RING_PAGE_ORDER);
+        return;
+    }
+    blockdev->device_type = blockdev_class->device_type;
+    blockdev_class->realize(blockdev, errp);
+    if (*errp) {
+        return;
+    }
+    if (!blkconf_blocksizes(conf, errp) ||
+        !blkconf_apply_backend_options(conf,
+                                       blockdev->info & VDISK_READONLY,
+                                       true, errp)) {
+        return;
+    }
+    blk_set_dev_ops(conf->blk, &xen_block_dev_ops, blockdev);
+
+    blockdev->dataplane = xen_block_dataplane_create(xendev, conf->blk,
+                                                     blockdev->iothread);
+    xen_block_publish(blockdev);
+}
+
+static void xen_block_unrealize(XenDevice *xendev)
+{
+    XenBlockDevice *blockdev = XEN_BLOCK_DEVICE(xendev);
+
+    if (blockdev->dataplane) {
+        xen_block_dataplane_stop(blockdev->dataplane);
+        xen_block_dataplane_destroy(blockdev->dataplane);
+        blockdev->dataplane = NULL;
+    }
+    if (blockdev->conf.blk) {
+        blk_set_dev_ops(blockdev->conf.blk, NULL, NULL);
+    }
+}
+
+static Property xen_block_properties[] = {
+    DEFINE_PROP("vdev", XenBlockDevice, vdev, xen_block_prop_vdev,
+                XenBlockVdev),
+    DEFINE_BLOCK_PROPERTIES(XenBlockDevice, conf),
+    DEFINE_PROP_UINT32("max-ring-page-order", XenBlockDevice,
+                       max_ring_page_order, XEN_BLOCK_MAX_RING_PAGE_ORDER),
+    DEFINE_PROP_LINK("iothread", XenBlockDevice, iothread, TYPE_IOTHREAD,
+                     IOThread *),
+    DEFINE_PROP_END_OF_LIST()
+};
+
+/* -device xen-disk,help describes every property. */
+static const struct {
+    const char *name;
+    const char *description;
+} xen_block_property_help[] = {
+    { "max-ring-page-order",
+      "Largest ring the frontend may use, as log2 of its pages (0-4)" },
+    { "iothread", "IOThread that serves the rings" },
+    { "discard_granularity",
+      "Granularity of discard requests in bytes (4294967295: sector size)" },
+    { "min_io_size", "Minimum I/O size in bytes" },
+    { "opt_io_size", "Optimal I/O size in bytes" },
+    { "share-rw", "Allow other users to write to the drive" },
+    { "write-cache", "Write cache of the drive: on, off or auto" },
+    { "account-failed", "Account failed requests in the drive statistics" },
+    { "account-invalid",
+      "Account invalid requests in the drive statistics" },
+    { "backend_defaults",
+      "Take block size defaults from the backend: on, off or auto" },
+};
+
+static void xen_block_class_init(ObjectClass *class, void *data)
+{
+    DeviceClass *dev_class = DEVICE_CLASS(class);
+    XenDeviceClass *xendev_class = XEN_DEVICE_CLASS(class);
+    size_t i;
+
+    xendev_class->backend = "qdisk";
+    xendev_class->device = "vbd";
+    xendev_class->get_name = xen_block_get_name;
+    xendev_class->realize = xen_block_realize;
+    xendev_class->frontend_changed = xen_block_frontend_changed;
+    xendev_class->unrealize = xen_block_unrealize;
+
+    dev_class->desc = "Xen block device";
+    set_bit(DEVICE_CATEGORY_STORAGE, dev_class->categories);
+    device_class_set_props(dev_class, xen_block_properties);
+    for (i = 0; i < ARRAY_SIZE(xen_block_property_help); i++) {
+        object_class_property_set_description(
+            class, xen_block_property_help[i].name,
+            xen_block_property_help[i].description);
+    }
+}
+
+static const TypeInfo xen_block_type_info = {
+    .name = TYPE_XEN_BLOCK_DEVICE,
+    .parent = TYPE_XEN_DEVICE,
+    .instance_size = sizeof(XenBlockDevice),
+    .abstract = true,
+    .class_size = sizeof(XenBlockDeviceClass),
+    .class_init = xen_block_class_init,
+};
+
+static void xen_disk_realize(XenBlockDevice *blockdev, Error **errp)
+{
+    BlockConf *conf = &blockdev->conf;
+
+    if (!conf->blk) {
+        error_setg(errp, "drive property not set");
+        return;
+    }
+    if (!blk_is_inserted(conf->blk)) {
+        error_setg(errp, "device needs media, but drive is empty");
+        return;
+    }
+    blockdev->info = blk_supports_write_perm(conf->blk) ? 0 : VDISK_READONLY;
+}
+
+static void xen_disk_class_init(ObjectClass *class, void *data)
+{
+    DeviceClass *dev_class = DEVICE_CLASS(class);
+    XenBlockDeviceClass *blockdev_class = XEN_BLOCK_DEVICE_CLASS(class);
+
+    blockdev_class->device_type = "disk";
+    blockdev_class->realize = xen_disk_realize;
+    dev_class->desc = "Xen disk device";
+}
+
+static const TypeInfo xen_disk_type_info = {
+    .name = TYPE_XEN_DISK_DEVICE,
+    .parent = TYPE_XEN_BLOCK_DEVICE,
+    .class_init = xen_disk_class_init,
+};
+
+static void xen_cdrom_realize(XenBlockDevice *blockdev, Error **errp)
+{
+    BlockConf *conf = &blockdev->conf;
+
+    if (!conf->blk) {
+        error_setg(errp, "drive property not set");
+        return;
+    }
+    blockdev->info = VDISK_CDROM | VDISK_REMOVABLE | VDISK_READONLY;
+}
+
+static void xen_cdrom_class_init(ObjectClass *class, void *data)
+{
+    DeviceClass *dev_class = DEVICE_CLASS(class);
+    XenBlockDeviceClass *blockdev_class = XEN_BLOCK_DEVICE_CLASS(class);
+
+    blockdev_class->device_type = "cdrom";
+    blockdev_class->realize = xen_cdrom_realize;
+    dev_class->desc = "Xen CD-ROM device";
+}
+
+static const TypeInfo xen_cdrom_type_info = {
+    .name = TYPE_XEN_CDROM_DEVICE,
+    .parent = TYPE_XEN_BLOCK_DEVICE,
+    .class_init = xen_cdrom_class_init,
+};
+
+static void xen_block_register_types(void)
+{
+    type_register_static(&xen_block_type_info);
+    type_register_static(&xen_disk_type_info);
+    type_register_static(&xen_cdrom_type_info);
+}
+
+type_init(xen_block_register_types)
