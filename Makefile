@@ -3,11 +3,12 @@
 #   make        install what is missing, fetch QEMU 7.2, overlay, build
 #   make demo   build, then run the main job
 #   make check  build, then run every test ('N passed, N failed')
+#   make bench  build, then compare our QEMU's speed with stock QEMU 7.2
 
 TOP := $(CURDIR)
 BUILD := $(TOP)/build
 
-.PHONY: all deps qemu xenemu demo check clean distclean
+.PHONY: all deps qemu xenemu demo check bench clean distclean
 
 all: qemu xenemu
 
@@ -23,7 +24,7 @@ qemu: deps $(BUILD)/qemu-src/VERSION
 
 xenemu: deps
 	@if [ -f tests/xenemu/Makefile ]; then \
-	    $(MAKE) --no-print-directory -C tests/xenemu BUILD=$(BUILD)/xenemu; \
+	    $(MAKE) -s --no-print-directory -C tests/xenemu BUILD=$(BUILD)/xenemu; \
 	fi
 
 demo: all
@@ -31,6 +32,9 @@ demo: all
 
 check: all
 	@scripts/run-tests.sh
+
+bench: all
+	@scripts/bench.sh
 
 # Keeps the fetched QEMU source; distclean drops it too.
 clean:

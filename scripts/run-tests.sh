@@ -73,6 +73,9 @@ run_suite xen-qdisk-qtest xen_qtest "$qemu" "$qtest/xen-qdisk-test"
 # The behaviour we share with stock QEMU 7.2, checked on stock QEMU.
 run_suite xen-block-qtest-stock xen_qtest "$stock_qemu" \
     env XEN_BLOCK_TEST_REFERENCE=1 "$qtest/xen-block-test"
+# Figures only: each case passes when both QEMUs completed it.
+run_suite bench-vs-stock "$top/scripts/bench.sh" --time 1 --rounds 1 --tap
+grep -vE '^(ok|not ok|1\.\.)' "$logdir/bench-vs-stock.log" | sed 's/^/    /'
 
 if [ "$skipped" != 0 ]; then
     echo "$passed passed, $failed failed, $skipped skipped"

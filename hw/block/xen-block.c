@@ -23,6 +23,11 @@
 /* A ring of up to 2^4 pages holds 512 requests. */
 #define XEN_BLOCK_MAX_RING_PAGE_ORDER 4
 
+/* Segments of an indirect request: what its indirect pages can hold. */
+#define XEN_BLOCK_MAX_INDIRECT_SEGMENTS \
+    (BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST * \
+     (XC_PAGE_SIZE / sizeof(struct blkif_request_segment)))
+
 static char *xen_block_get_name(XenDevice *xendev, Error **errp)
 {
     XenBlockDevice *blockdev = XEN_BLOCK_DEVICE(xendev);
@@ -56,6 +61,9 @@ static void xen_block_dataplane_conf(XenBlockDevice *blockdev,
         .nr_sectors = xen_block_nr_sectors(blockdev),
         .read_only = blockdev->info & VDISK_READONLY,
         .discard = xen_block_discard_offered(blockdev),
+        .discard_secure = xen_block_discard_offered(blockdev) &&
+                          blockdev->discard_secure,
+        .max_indirect_segments = blockdev->max_indirect_segments,
     };
 }
 
@@ -102,10 +110,11 @@ static bool xen_block_read_protocol(XenBlockDevice *blockdev,
 
 static void xen_block_connect(XenBlockDevice *blockdev, Error **errp)
 {
+    ERRP_GUARD();
     XenDevice *xendev = XEN_DEVICE(blockdev);
     g_autofree char *order_str = NULL;
     uint32_t ring_ref[1u << XEN_BLOCK_MAX_RING_PAGE_ORDER];
-    unsigned int order = 0, nr_ring_ref, event_channel, i;
+    unsigned int order = 0, nr_ring_ref, event_channel, max_grants, i;
     XenBlockProtocol protocol;
     XenBlockDataPlaneConf conf;
 
@@ -142,6 +151,21 @@ static void xen_block_connect(XenBlockDevice *blockdev, Error **errp)
     trace_xen_block_connect(xendev->backend_path, order, event_channel,
                             protocol);
     xen_block_dataplane_conf(blockdev, &conf);
+
+    /*
+     * The ring stays mapped; without grant copy the pages of every request
+     * in flight are mapped too (a ring page holds 32 requests).
+     */
+    max_grants = nr_ring_ref;
+    if (!xendev->grant_copy) {
+        max_grants += 32 * nr_ring_ref *
+            (MAX(conf.max_indirect_segments, BLKIF_MAX_SEGMENTS_PER_REQUEST) +
+             BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST);
+    }
+    xen_device_grant_set_max(xendev, max_grants, errp);
+    if (*errp) {
+        return;
+    }
     xen_block_dataplane_start(blockdev->dataplane, &conf, ring_ref,
                               nr_ring_ref, event_channel, protocol, errp);
 }
@@ -250,9 +274,17 @@ static void xen_block_publish(XenBlockDevice *blockdev)
                               conf->physical_block_size);
     xen_device_backend_printf(xendev, "sectors", "%" PRIu64,
                               xen_block_nr_sectors(blockdev));
-    xen_device_backend_printf(xendev, "feature-flush-cache", "%u", 1);
+    /* A read-only disk answers flushes with errors: offer none. */
+    if (!(blockdev->info & VDISK_READONLY)) {
+        xen_device_backend_printf(xendev, "feature-flush-cache", "%u", 1);
+        xen_device_backend_printf(xendev, "feature-barrier", "%u", 1);
+    }
     xen_device_backend_printf(xendev, "max-ring-page-order", "%u",
                               blockdev->max_ring_page_order);
+    if (blockdev->max_indirect_segments) {
+        xen_device_backend_printf(xendev, "feature-max-indirect-segments",
+                                  "%u", blockdev->max_indirect_segments);
+    }
     if (xen_block_discard_offered(blockdev)) {
         xen_device_backend_printf(xendev, "feature-discard", "%u", 1);
         xen_device_backend_printf(xendev, "discard-granularity", "%u",
@@ -260,6 +292,8 @@ static void xen_block_publish(XenBlockDevice *blockdev)
                                   conf->logical_block_size :
                                   conf->discard_granularity);
         xen_device_backend_printf(xendev, "discard-alignment", "%u", 0);
+        xen_device_backend_printf(xendev, "discard-secure", "%u",
+                                  blockdev->discard_secure);
     }
 
     if (xendev->frontend_created) {
@@ -281,6 +315,12 @@ static void xen_block_realize(XenDevice *xendev, Error **errp)
         error_setg(errp, "max-ring-page-order %u is above the supported %u",
                    blockdev->max_ring_page_order,
                    XEN_BLOCK_MAX_RING_PAGE_ORDER);
+        return;
+    }
+    if (blockdev->max_indirect_segments > XEN_BLOCK_MAX_INDIRECT_SEGMENTS) {
+        error_setg(errp, "max-indirect-segments %u is above the supported %u",
+                   blockdev->max_indirect_segments,
+                   (unsigned int)XEN_BLOCK_MAX_INDIRECT_SEGMENTS);
         return;
     }
     blockdev->device_type = blockdev_class->device_type;
@@ -321,6 +361,9 @@ static Property xen_block_properties[] = {
     DEFINE_BLOCK_PROPERTIES(XenBlockDevice, conf),
     DEFINE_PROP_UINT32("max-ring-page-order", XenBlockDevice,
                        max_ring_page_order, XEN_BLOCK_MAX_RING_PAGE_ORDER),
+    DEFINE_PROP_UINT32("max-indirect-segments", XenBlockDevice,
+                       max_indirect_segments, 256),
+    DEFINE_PROP_BOOL("discard-secure", XenBlockDevice, discard_secure, false),
     DEFINE_PROP_LINK("iothread", XenBlockDevice, iothread, TYPE_IOTHREAD,
                      IOThread *),
     DEFINE_PROP_END_OF_LIST()
@@ -334,6 +377,10 @@ static const struct {
     { "max-ring-page-order",
       "Largest ring the frontend may use, as log2 of its pages (0-4)" },
     { "iothread", "IOThread that serves the rings" },
+    { "max-indirect-segments",
+      "Segments an indirect request may carry (0: no indirect requests)" },
+    { "discard-secure",
+      "Offer secure discard, done by writing zeroes" },
     { "discard_granularity",
       "Granularity of discard requests in bytes (4294967295: sector size)" },
     { "min_io_size", "Minimum I/O size in bytes" },

@@ -448,6 +448,27 @@ static void test_state_flapping(void)
     stop(qts, 51712);
 }
 
+/* block_resize: "sectors" follows, and the state is written again. */
+static void test_resize(void)
+{
+    g_autofree char *own = xen_test_make_image(IMAGE_SIZE);
+    g_autofree char *args = g_strdup_printf(
+        "-drive if=none,id=r0,file=%s,format=raw "
+        "-device xen-disk,vdev=xvdc,drive=r0", own);
+    g_autofree char *be = backend_path(51744);
+    QTestState *qts = start(args);
+
+    assert_backend_state(51744, 2);
+    xen_test_assert_key(be, "sectors", "16384");
+    qtest_qmp_assert_success(qts, "{'execute': 'block_resize', 'arguments': "
+                             "{'device': 'r0', 'size': %d}}",
+                             2 * IMAGE_SIZE);
+    g_assert_true(xen_test_wait_value(be, "sectors", "32768"));
+    xen_test_assert_key(be, "state", "2");
+    stop(qts, 51744);
+    unlink(own);
+}
+
 /* The connect code holds at most 16 ring references. */
 static void test_max_ring_page_order(void)
 {
@@ -505,6 +526,7 @@ int main(int argc, char **argv)
         qtest_add_func("/xen-block/max-ring-page-order",
                        test_max_ring_page_order);
     }
+    qtest_add_func("/xen-block/resize", test_resize);
     qtest_add_func("/xen-block/hostile/flapping", test_state_flapping);
     qtest_add_func("/xen-block/frontend-id/reserved",
                    test_reserved_frontend_id);

@@ -51,6 +51,8 @@ struct XenBlockDevice {
     XenBlockVdev vdev;
     BlockConf conf;
     uint32_t max_ring_page_order;
+    uint32_t max_indirect_segments;
+    bool discard_secure;
     IOThread *iothread;
 
     const char *device_type;

@@ -183,7 +183,8 @@ void xen_device_grant_copy(XenDevice *xendev, bool to_domain,
 
 /*
  * Event channels.  The handler runs in the channel's AioContext (the main
- * one until set) and returns whether it found work, for polling.
+ * one until set; a NULL context detaches it) and returns whether it found
+ * work, for polling.
  */
 typedef bool (*XenEventHandler)(void *opaque);
 

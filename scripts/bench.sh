@@ -1,0 +1,132 @@
+#!/bin/bash
+# Benchmark our QEMU against Debian's stock QEMU 7.2, in the same run and
+# under the same Xen test double: the userspace blkfront (guest domain 1)
+# drives a xen-disk of each in turn, served from an IOThread, with the same
+# blkfront options (a Linux-like frontend: 16-page ring, indirect requests
+# of 32 segments when offered).  Prints a table of IOPS, MB/s and the ratio
+# ours/stock; speed is reported, never judged.
+#
+# Usage: bench.sh [--time SEC] [--rounds N] [--tap]
+#   --tap  also print TAP: one test per case, passing when both backends
+#          completed it without I/O errors (for make check)
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+ours=$top/build/qemu-system-i386
+stock=/usr/libexec/xen-qemu-system-i386
+xenemu=$top/build/xenemu
+
+seconds=3
+rounds=2
+tap=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --time) seconds=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --tap) tap=1; shift ;;
+    --inside) break ;;
+    *) echo "usage: $0 [--time SEC] [--rounds N] [--tap]" >&2; exit 2 ;;
+    esac
+done
+
+# name|blkfront bench options
+cases=(
+    "4K random read QD1|--rw randread --bs 4K --qd 1"
+    "4K random read QD32|--rw randread --bs 4K --qd 32"
+    "4K random read QD128|--rw randread --bs 4K --qd 128"
+    "64K sequential read|--rw read --bs 64K --qd 16"
+    "64K sequential write|--rw write --bs 64K --qd 16"
+    "1M sequential read|--rw read --bs 1M --qd 8"
+    "1M sequential write|--rw write --bs 1M --qd 8"
+)
+
+# One BENCH line for @1 (QEMU binary) running case options @2...
+bench_one() {
+    local qemu=$1 be=/local/domain/0/backend/qdisk/1/51712 qemu_pid out
+    shift
+    LD_PRELOAD=$XENEMU_PRELOAD "$qemu" -machine xenpv -xen-domid 1 \
+        -xen-attach -nodefaults -display none -object iothread,id=io0 \
+        -drive "if=none,id=d0,file=$image,format=raw" \
+        -device xen-disk,vdev=xvda,drive=d0,iothread=io0 2>/dev/null &
+    qemu_pid=$!
+    for _ in $(seq 100); do
+        [ "$(xenstore-read "$be/state" 2>/dev/null)" = 2 ] && break
+        sleep 0.1
+    done
+    out=$("$xenemu/xen-blkfront" --quiet --domid 1 --vdev xvda \
+          --ring-order 4 --indirect 32 bench "$@" --time "$seconds" \
+          0 256M 2>&1 | grep '^BENCH' || true)
+    kill "$qemu_pid"
+    wait "$qemu_pid" 2>/dev/null || true
+    for _ in $(seq 100); do
+        xenstore-read "$be/state" >/dev/null 2>&1 || break
+        sleep 0.05
+    done
+    echo "$out"
+}
+
+field() {
+    echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+# Best of @rounds for each backend, alternating so both see the same load.
+run() {
+    local n=0 failed=0 c name opts r line best_s best_o iops mbps
+    image=$(mktemp /dev/shm/xen-bench.XXXXXX)
+    truncate -s 256M "$image"
+    # Reads of a sparse file measure nothing: give it data first.
+    dd if=/dev/urandom of="$image" bs=1M count=256 conv=notrunc \
+        status=none
+
+    printf '%-24s %12s %12s %10s %10s %7s\n' case "stock IOPS" "ours IOPS" \
+        "stock MB/s" "ours MB/s" ratio
+    for c in "${cases[@]}"; do
+        name=${c%%|*}
+        opts=${c#*|}
+        best_s=""
+        best_o=""
+        for r in $(seq "$rounds"); do
+            # shellcheck disable=SC2086
+            line=$(bench_one "$stock" $opts)
+            iops=$(field "$line" iops)
+            if [ -n "$iops" ] && [ "$(field "$line" errors)" = 0 ] &&
+               { [ -z "$best_s" ] ||
+                 [ "${iops%.*}" -gt "$(field "$best_s" iops | cut -d. -f1)" ]; }; then
+                best_s=$line
+            fi
+            # shellcheck disable=SC2086
+            line=$(bench_one "$ours" $opts)
+            iops=$(field "$line" iops)
+            if [ -n "$iops" ] && [ "$(field "$line" errors)" = 0 ] &&
+               { [ -z "$best_o" ] ||
+                 [ "${iops%.*}" -gt "$(field "$best_o" iops | cut -d. -f1)" ]; }; then
+                best_o=$line
+            fi
+        done
+        n=$((n + 1))
+        if [ -z "$best_s" ] || [ -z "$best_o" ]; then
+            printf '%-24s %s\n' "$name" "did not complete"
+            [ $tap = 1 ] && echo "not ok $n - $name on both backends"
+            failed=1
+            continue
+        fi
+        printf '%-24s %12s %12s %10s %10s %7s\n' "$name" \
+            "$(field "$best_s" iops)" "$(field "$best_o" iops)" \
+            "$(field "$best_s" mbps)" "$(field "$best_o" mbps)" \
+            "$(awk -v o="$(field "$best_o" iops)" \
+                   -v s="$(field "$best_s" iops)" \
+                   'BEGIN { printf "%.2fx", o / s }')"
+        [ $tap = 1 ] && echo "ok $n - $name on both backends"
+    done
+    [ $tap = 1 ] && echo "1..$n"
+    rm -f "$image"
+    return $failed
+}
+
+if [ "${1:-}" = --inside ]; then
+    run
+    exit
+fi
+exec "$xenemu/xenemu-run" --guest 1 -- env seconds="$seconds" \
+    "$0" --time "$seconds" --rounds "$rounds" $([ $tap = 1 ] && echo --tap) \
+    --inside
