@@ -11,8 +11,9 @@ packages=(
     ca-certificates git perl
     # the hypervisor test double and the reference backend
     qemu-system-xen xen-utils-4.17 xenstore-utils
-    # tests (qemu-nbd serves a disk over NBD)
-    procps psmisc qemu-utils
+    # tests (qemu-nbd serves a disk over NBD; valgrind checks QEMU under a
+    # hostile guest)
+    procps psmisc qemu-utils valgrind
 )
 
 missing=()

@@ -70,6 +70,7 @@ run_suite xenemu-blkfront-stock env BUILD="$xenemu" QEMU="$stock_qemu" \
     "$top/tests/xenemu/blkfront/check-blkfront"
 run_suite xen-block-qtest xen_qtest "$qemu" "$qtest/xen-block-test"
 run_suite xen-qdisk-qtest xen_qtest "$qemu" "$qtest/xen-qdisk-test"
+run_suite hostile-guest "$top/tests/check-hostile.sh" "$qemu" "$xenemu"
 # The behaviour we share with stock QEMU 7.2, checked on stock QEMU.
 run_suite xen-block-qtest-stock xen_qtest "$stock_qemu" \
     env XEN_BLOCK_TEST_REFERENCE=1 "$qtest/xen-block-test"

@@ -7,6 +7,7 @@
 #include "qemu/osdep.h"
 #include "qemu/cutils.h"
 #include "qemu/log.h"
+#include "qemu/timer.h"
 #include "qapi/error.h"
 #include "hw/qdev-properties.h"
 #include "hw/xen/xen-backend.h"
@@ -17,8 +18,9 @@
 #include "sysemu/sysemu.h"
 #include "trace.h"
 
-/* Guest-triggered messages allowed per device and second. */
-#define XEN_DEVICE_GUEST_ERRORS_PER_SEC 10
+/* Guest-triggered messages: a burst per window, then only their count. */
+#define XEN_DEVICE_GUEST_ERROR_BURST 10
+#define XEN_DEVICE_GUEST_ERROR_WINDOW_MS 1000
 
 static XenBus *xen_device_bus(XenDevice *xendev)
 {
@@ -33,16 +35,41 @@ static struct xs_handle *xen_device_xsh(XenDevice *xendev)
 void xen_device_guest_error(XenDevice *xendev, const char *fmt, ...)
 {
     g_autofree char *msg = NULL;
+    unsigned int suppressed = 0;
+    int64_t now;
+    bool report;
     va_list ap;
 
-    if (!qemu_loglevel_mask(LOG_GUEST_ERROR) ||
-        ratelimit_calculate_delay(&xendev->guest_error_limit, 1)) {
+    if (!qemu_loglevel_mask(LOG_GUEST_ERROR)) {
         return;
     }
-    va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    qemu_log_mask(LOG_GUEST_ERROR, "%s: %s\n", xendev->backend_path, msg);
+
+    now = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
+    qemu_mutex_lock(&xendev->guest_error_lock);
+    if (now - xendev->guest_error_window >= XEN_DEVICE_GUEST_ERROR_WINDOW_MS) {
+        suppressed = xendev->guest_errors_suppressed;
+        xendev->guest_error_window = now;
+        xendev->guest_errors = 0;
+        xendev->guest_errors_suppressed = 0;
+    }
+    report = xendev->guest_errors < XEN_DEVICE_GUEST_ERROR_BURST;
+    if (report) {
+        xendev->guest_errors++;
+    } else {
+        xendev->guest_errors_suppressed++;
+    }
+    qemu_mutex_unlock(&xendev->guest_error_lock);
+
+    if (suppressed) {
+        qemu_log_mask(LOG_GUEST_ERROR, "%s: %u messages suppressed\n",
+                      xendev->backend_path, suppressed);
+    }
+    if (report) {
+        va_start(ap, fmt);
+        msg = g_strdup_vprintf(fmt, ap);
+        va_end(ap);
+        qemu_log_mask(LOG_GUEST_ERROR, "%s: %s\n", xendev->backend_path, msg);
+    }
 }
 
 void xen_device_backend_printf(XenDevice *xendev, const char *key,
@@ -498,17 +525,14 @@ static void xen_device_instance_init(Object *obj)
 {
     XenDevice *xendev = XEN_DEVICE(obj);
 
-    ratelimit_init(&xendev->guest_error_limit);
-    ratelimit_set_speed(&xendev->guest_error_limit,
-                        XEN_DEVICE_GUEST_ERRORS_PER_SEC,
-                        NANOSECONDS_PER_SECOND);
+    qemu_mutex_init(&xendev->guest_error_lock);
 }
 
 static void xen_device_instance_finalize(Object *obj)
 {
     XenDevice *xendev = XEN_DEVICE(obj);
 
-    ratelimit_destroy(&xendev->guest_error_limit);
+    qemu_mutex_destroy(&xendev->guest_error_lock);
 }
 
 static Property xen_device_properties[] = {

@@ -202,8 +202,6 @@ QEMU_BUILD_BUG_ON(offsetof(struct blkif_response, status) !=
  */
 #define XEN_BLOCK_BOUNCE_BUDGET (64 * MiB)
 /* Guest-triggerable messages: at most this many per window per ring. */
-#define XEN_BLOCK_LOG_BURST 10
-#define XEN_BLOCK_LOG_WINDOW_MS 1000
 
 typedef struct XenBlockRequest {
     XenBlockDataPlane *dataplane;
@@ -264,46 +262,7 @@ struct XenBlockDataPlane {
     XenDeviceGrantCopySegment *copy;
     uint8_t *bounce;
     QSLIST_HEAD(, XenBlockRequest) free_requests;
-
-    int64_t log_window_start;
-    unsigned int log_count;
-    unsigned int log_suppressed;
 };
-
-static void G_GNUC_PRINTF(2, 3)
-xen_block_guest_error(XenBlockDataPlane *dp, const char *fmt, ...)
-{
-    g_autofree char *msg = NULL;
-    int64_t now;
-    va_list ap;
-
-    if (!qemu_loglevel_mask(LOG_GUEST_ERROR)) {
-        return;
-    }
-
-    now = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
-    if (now - dp->log_window_start >= XEN_BLOCK_LOG_WINDOW_MS) {
-        if (dp->log_suppressed) {
-            qemu_log_mask(LOG_GUEST_ERROR,
-                          "xen-block %s: %u messages suppressed\n",
-                          dp->xendev->name, dp->log_suppressed);
-        }
-        dp->log_window_start = now;
-        dp->log_count = 0;
-        dp->log_suppressed = 0;
-    }
-    if (dp->log_count >= XEN_BLOCK_LOG_BURST) {
-        dp->log_suppressed++;
-        return;
-    }
-    dp->log_count++;
-
-    va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    qemu_log_mask(LOG_GUEST_ERROR, "xen-block %s: %s\n", dp->xendev->name,
-                  msg);
-}
 
 static void *xen_block_ring_entry(XenBlockDataPlane *dp, RING_IDX idx)
 {
@@ -385,8 +344,9 @@ static bool xen_block_request_copy_data(XenBlockRequest *req)
     xen_device_grant_copy(dp->xendev, req->op == BLKIF_OP_READ, req->copy,
                           req->nr_segs, &local_err);
     if (local_err) {
-        xen_block_guest_error(dp, "request %" PRIu64 ": %s", req->id,
-                              error_get_pretty(local_err));
+        xen_device_guest_error(dp->xendev,
+                               "request %" PRIu64 ": %s", req->id,
+                               error_get_pretty(local_err));
         error_free(local_err);
         return false;
     }
@@ -417,9 +377,10 @@ static bool xen_block_fetch_indirect(XenBlockRequest *req,
 
     xen_device_grant_copy(dp->xendev, false, req->copy, nr_pages, &local_err);
     if (local_err) {
-        xen_block_guest_error(dp, "request %" PRIu64
-                              ": indirect descriptors: %s", req->id,
-                              error_get_pretty(local_err));
+        xen_device_guest_error(dp->xendev,
+                               "request %" PRIu64
+                               ": indirect descriptors: %s", req->id,
+                               error_get_pretty(local_err));
         error_free(local_err);
         return false;
     }
@@ -433,18 +394,20 @@ static bool xen_block_check_range(XenBlockDataPlane *dp, XenBlockRequest *req,
     uint64_t block = dp->conf.sector_size / BDRV_SECTOR_SIZE;
 
     if (req->sector % block || nr_sectors % block) {
-        xen_block_guest_error(dp, "request %" PRIu64 ": sectors %" PRIu64
-                              "+%" PRIu64 " not aligned to %u bytes",
-                              req->id, req->sector, nr_sectors,
-                              dp->conf.sector_size);
+        xen_device_guest_error(dp->xendev,
+                               "request %" PRIu64 ": sectors %" PRIu64
+                               "+%" PRIu64 " not aligned to %u bytes",
+                               req->id, req->sector, nr_sectors,
+                               dp->conf.sector_size);
         return false;
     }
     if (req->sector > dp->conf.nr_sectors ||
         nr_sectors > dp->conf.nr_sectors - req->sector) {
-        xen_block_guest_error(dp, "request %" PRIu64 ": sectors %" PRIu64
-                              "+%" PRIu64 " beyond the disk (%" PRIu64 ")",
-                              req->id, req->sector, nr_sectors,
-                              dp->conf.nr_sectors);
+        xen_device_guest_error(dp->xendev,
+                               "request %" PRIu64 ": sectors %" PRIu64
+                               "+%" PRIu64 " beyond the disk (%" PRIu64 ")",
+                               req->id, req->sector, nr_sectors,
+                               dp->conf.nr_sectors);
         return false;
     }
     return true;
@@ -471,16 +434,18 @@ static bool xen_block_check_segments(XenBlockDataPlane *dp,
 
         if (seg->first_sect > seg->last_sect ||
             seg->last_sect >= XC_PAGE_SIZE / BDRV_SECTOR_SIZE) {
-            xen_block_guest_error(dp, "request %" PRIu64 ": segment %u: "
-                                  "bad sectors %u..%u", req->id, i,
-                                  seg->first_sect, seg->last_sect);
+            xen_device_guest_error(dp->xendev,
+                                   "request %" PRIu64 ": segment %u: "
+                                   "bad sectors %u..%u", req->id, i,
+                                   seg->first_sect, seg->last_sect);
             return false;
         }
         len = (seg->last_sect - seg->first_sect + 1) * BDRV_SECTOR_SIZE;
         if (offset % dp->conf.sector_size || len % dp->conf.sector_size) {
-            xen_block_guest_error(dp, "request %" PRIu64 ": segment %u: "
-                                  "not aligned to %u bytes", req->id, i,
-                                  dp->conf.sector_size);
+            xen_device_guest_error(dp->xendev,
+                                   "request %" PRIu64 ": segment %u: "
+                                   "not aligned to %u bytes", req->id, i,
+                                   dp->conf.sector_size);
             return false;
         }
 
@@ -501,8 +466,9 @@ static int16_t xen_block_parse_discard(XenBlockDataPlane *dp,
         return BLKIF_RSP_EOPNOTSUPP;
     }
     if (dp->conf.read_only) {
-        xen_block_guest_error(dp, "request %" PRIu64 ": discard on a "
-                              "read-only disk", req->id);
+        xen_device_guest_error(dp->xendev,
+                               "request %" PRIu64 ": discard on a "
+                               "read-only disk", req->id);
         return BLKIF_RSP_ERROR;
     }
     req->op = BLKIF_OP_DISCARD;
@@ -539,8 +505,9 @@ static int16_t xen_block_parse(XenBlockDataPlane *dp, XenBlockRequest *req,
         if (req->nr_segs > BLKIF_MAX_SEGMENTS_PER_REQUEST ||
             (req->nr_segs == 0 && (op == BLKIF_OP_READ ||
                                    op == BLKIF_OP_WRITE))) {
-            xen_block_guest_error(dp, "request %" PRIu64 ": %u segments",
-                                  req->id, req->nr_segs);
+            xen_device_guest_error(dp->xendev,
+                                   "request %" PRIu64 ": %u segments",
+                                   req->id, req->nr_segs);
             return BLKIF_RSP_ERROR;
         }
         memcpy(req->segs, (const uint8_t *)copy + offsetof(XenBlkRwReq32, seg),
@@ -553,8 +520,9 @@ static int16_t xen_block_parse(XenBlockDataPlane *dp, XenBlockRequest *req,
         }
         op = copy->indirect.indirect_op;
         if (op != BLKIF_OP_READ && op != BLKIF_OP_WRITE) {
-            xen_block_guest_error(dp, "request %" PRIu64 ": indirect "
-                                  "operation %u", req->id, op);
+            xen_device_guest_error(dp->xendev,
+                                   "request %" PRIu64 ": indirect "
+                                   "operation %u", req->id, op);
             return BLKIF_RSP_ERROR;
         }
         /* Like Linux blkback: answer with the operation carried out. */
@@ -562,8 +530,9 @@ static int16_t xen_block_parse(XenBlockDataPlane *dp, XenBlockRequest *req,
         req->nr_segs = copy->indirect.nr_segments;
         if (req->nr_segs == 0 ||
             req->nr_segs > dp->conf.max_indirect_segments) {
-            xen_block_guest_error(dp, "request %" PRIu64 ": %u indirect "
-                                  "segments", req->id, req->nr_segs);
+            xen_device_guest_error(dp->xendev,
+                                   "request %" PRIu64 ": %u indirect "
+                                   "segments", req->id, req->nr_segs);
             return BLKIF_RSP_ERROR;
         }
         req->sector = copy->indirect.sector_number;
@@ -574,15 +543,17 @@ static int16_t xen_block_parse(XenBlockDataPlane *dp, XenBlockRequest *req,
     case BLKIF_OP_DISCARD:
         return xen_block_parse_discard(dp, req, &copy->discard);
     default:
-        xen_block_guest_error(dp, "request %" PRIu64 ": unknown operation %u",
-                              req->id, op);
+        xen_device_guest_error(dp->xendev,
+                               "request %" PRIu64 ": unknown operation %u",
+                               req->id, op);
         return BLKIF_RSP_EOPNOTSUPP;
     }
 
     req->op = op;
     if (op != BLKIF_OP_READ && dp->conf.read_only) {
-        xen_block_guest_error(dp, "request %" PRIu64 ": operation %u on a "
-                              "read-only disk", req->id, op);
+        xen_device_guest_error(dp->xendev,
+                               "request %" PRIu64 ": operation %u on a "
+                               "read-only disk", req->id, op);
         return BLKIF_RSP_ERROR;
     }
     if (!xen_block_check_segments(dp, req)) {
@@ -758,9 +729,10 @@ static bool xen_block_handle_requests(void *opaque)
         /* Read requests only after the index that publishes them. */
         smp_rmb();
         if (RING_REQUEST_PROD_OVERFLOW(ring, rp)) {
-            xen_block_guest_error(dp, "ring overflow (req_prod %u, "
-                                  "rsp_prod %u, size %u): ring halted", rp,
-                                  ring->rsp_prod_pvt, RING_SIZE(ring));
+            xen_device_guest_error(dp->xendev,
+                                   "ring overflow (req_prod %u, "
+                                   "rsp_prod %u, size %u): ring halted", rp,
+                                   ring->rsp_prod_pvt, RING_SIZE(ring));
             trace_xen_block_dataplane_ring_overflow(dp, rp,
                                                     ring->rsp_prod_pvt);
             dp->halted = true;

@@ -11,7 +11,7 @@
 #include "hw/sysbus.h"
 #include "qemu/notify.h"
 #include "qemu/queue.h"
-#include "qemu/ratelimit.h"
+#include "qemu/thread.h"
 #include "block/aio.h"
 #include "qom/object.h"
 
@@ -85,7 +85,11 @@ struct XenDevice {
     /* Set once removal is scheduled, so it happens once. */
     bool removing;
     Notifier exit_notifier;
-    RateLimit guest_error_limit;
+    /* Guest error reports of the current window, and those held back. */
+    QemuMutex guest_error_lock;
+    int64_t guest_error_window;
+    unsigned int guest_errors;
+    unsigned int guest_errors_suppressed;
 
     xengnttab_handle *xgth;
     bool grant_copy;
@@ -130,7 +134,8 @@ char *xen_device_frontend_read(XenDevice *xendev, const char *key);
 /*
  * Report something a guest did wrong, through LOG_GUEST_ERROR, prefixed with
  * the device's backend path.  Rate-limited per device, so a hostile guest
- * cannot flood the log (XSA-180).
+ * cannot flood the log (XSA-180): a burst per second, then a count of what
+ * was held back.  Safe from any thread.
  */
 void xen_device_guest_error(XenDevice *xendev, const char *fmt, ...)
     G_GNUC_PRINTF(2, 3);
