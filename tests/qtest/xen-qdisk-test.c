@@ -412,17 +412,65 @@ static void test_device_del_idle(void)
     unlink(image);
 }
 
-/* A disk served over NBD by qemu-nbd, given to libxl as a URL. */
+/* Block options given as json:{...}, which name their own driver. */
+static void test_json_target(void)
+{
+    g_autofree char *image = xen_test_make_image(IMAGE_SIZE);
+    g_autofree char *params = g_strdup_printf(
+        "json:{\"driver\": \"raw\", \"file\": {\"driver\": \"file\", "
+        "\"filename\": \"%s\"}}", image);
+    g_autofree char *be = xen_test_backend_path("qdisk", 51712);
+    LibxlDisk disk = {
+        .devid = 51712, .vdev = "xvda", .params = params, .mode = "w",
+        .device_type = "disk", .discard_enable = "0",
+    };
+    QTestState *qts = start("");
+
+    libxl_attach(&disk);
+    g_assert_true(xen_test_wait_value(be, "state", "2"));
+    verify_data("xvda", image);
+    libxl_detach(51712);
+    check_gone(qts, "xen-disk", image);
+    qtest_quit(qts);
+    unlink(image);
+}
+
+static bool wait_listening(int port)
+{
+    struct sockaddr_in addr = {
+        .sin_family = AF_INET,
+        .sin_port = htons(port),
+        .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+    };
+    int waited;
+
+    for (waited = 0; waited < 10000; waited += 10) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        bool up = connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
+
+        close(fd);
+        if (up) {
+            return true;
+        }
+        g_usleep(10 * 1000);
+    }
+    return false;
+}
+
+/* A disk served over NBD on loopback by qemu-nbd, given as a URL. */
 static void test_nbd_url(void)
 {
     g_autofree char *image = xen_test_make_image(IMAGE_SIZE);
-    g_autofree char *sock = g_strdup_printf("%s.nbd", image);
-    g_autofree char *params = g_strdup_printf("nbd+unix:///?socket=%s",
-                                              sock);
+    /* Our pid picks the port, so that concurrent runs do not collide. */
+    int port = 20000 + getpid() % 20000;
+    g_autofree char *port_str = g_strdup_printf("%d", port);
+    g_autofree char *params = g_strdup_printf("raw:nbd://127.0.0.1:%d",
+                                              port);
     g_autofree char *be = xen_test_backend_path("qdisk", 51712);
     const char *qemu_nbd = getenv("XEN_QEMU_NBD");
     const char *argv[] = {
-        qemu_nbd, "-f", "raw", "-k", sock, "--persistent", image, NULL,
+        qemu_nbd, "-f", "raw", "-b", "127.0.0.1", "-p", port_str,
+        "--persistent", image, NULL,
     };
     LibxlDisk disk = {
         .devid = 51712, .vdev = "xvda", .params = params, .mode = "w",
@@ -430,7 +478,6 @@ static void test_nbd_url(void)
     };
     QTestState *qts;
     GPid server;
-    int waited;
 
     if (!qemu_nbd || access(qemu_nbd, X_OK)) {
         g_test_skip("qemu-nbd not found");
@@ -439,11 +486,7 @@ static void test_nbd_url(void)
     g_assert_true(g_spawn_async(NULL, (char **)argv, NULL,
                                 G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
                                 &server, NULL));
-    for (waited = 0; waited < 10000 && access(sock, F_OK); waited += 10) {
-        g_usleep(10 * 1000);
-    }
-    g_assert_cmpint(access(sock, F_OK), ==, 0);
-
+    g_assert_true(wait_listening(port));
     qts = start("");
     libxl_attach(&disk);
     g_assert_true(xen_test_wait_value(be, "state", "2"));
@@ -456,7 +499,6 @@ static void test_nbd_url(void)
     kill(server, SIGTERM);
     waitpid(server, NULL, 0);
     g_spawn_close_pid(server);
-    unlink(sock);
     unlink(image);
 }
 
@@ -476,6 +518,7 @@ int main(int argc, char **argv)
     qtest_add_func("/xen-qdisk/libxl/cdrom", test_cdrom);
     qtest_add_func("/xen-qdisk/libxl/bad-area", test_bad_area);
     qtest_add_func("/xen-qdisk/libxl/nbd-url", test_nbd_url);
+    qtest_add_func("/xen-qdisk/libxl/json-target", test_json_target);
     qtest_add_func("/xen-qdisk/qmp/device-del-inflight",
                    test_device_del_inflight);
     qtest_add_func("/xen-qdisk/qmp/device-del-idle", test_device_del_idle);
