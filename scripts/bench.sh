@@ -69,9 +69,22 @@ field() {
     echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
 
+# The better of two BENCH lines: a complete one without errors, more IOPS.
+better() {
+    local iops
+    iops=$(field "$1" iops)
+    if [ -n "$iops" ] && [ "$(field "$1" errors)" = 0 ] &&
+       { [ -z "$2" ] ||
+         [ "${iops%.*}" -gt "$(field "$2" iops | cut -d. -f1)" ]; }; then
+        echo "$1"
+    else
+        echo "$2"
+    fi
+}
+
 # Best of @rounds for each backend, alternating so both see the same load.
 run() {
-    local n=0 failed=0 c name opts r line best_s best_o iops mbps
+    local n=0 failed=0 c name opts r best_s best_o
     image=$(mktemp /dev/shm/xen-bench.XXXXXX)
     truncate -s 256M "$image"
     # Reads of a sparse file measure nothing: give it data first.
@@ -87,21 +100,9 @@ run() {
         best_o=""
         for r in $(seq "$rounds"); do
             # shellcheck disable=SC2086
-            line=$(bench_one "$stock" $opts)
-            iops=$(field "$line" iops)
-            if [ -n "$iops" ] && [ "$(field "$line" errors)" = 0 ] &&
-               { [ -z "$best_s" ] ||
-                 [ "${iops%.*}" -gt "$(field "$best_s" iops | cut -d. -f1)" ]; }; then
-                best_s=$line
-            fi
+            best_s=$(better "$(bench_one "$stock" $opts)" "$best_s")
             # shellcheck disable=SC2086
-            line=$(bench_one "$ours" $opts)
-            iops=$(field "$line" iops)
-            if [ -n "$iops" ] && [ "$(field "$line" errors)" = 0 ] &&
-               { [ -z "$best_o" ] ||
-                 [ "${iops%.*}" -gt "$(field "$best_o" iops | cut -d. -f1)" ]; }; then
-                best_o=$line
-            fi
+            best_o=$(better "$(bench_one "$ours" $opts)" "$best_o")
         done
         n=$((n + 1))
         if [ -z "$best_s" ] || [ -z "$best_o" ]; then

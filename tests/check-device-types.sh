@@ -4,17 +4,7 @@
 set -uo pipefail
 
 qemu=$1
-n=0
-rc=0
-result() {
-    n=$((n + 1))
-    if [ "$1" = 0 ]; then
-        echo "ok $n - $2"
-    else
-        echo "not ok $n - $2"
-        rc=1
-    fi
-}
+. "$(dirname "$0")/tap.sh"
 
 qmp() {
     { echo '{"execute": "qmp_capabilities"}'; echo "$1";
@@ -23,12 +13,10 @@ qmp() {
             -qmp stdio 2>&1
 }
 
-echo "1..12"
-
 types=$(qmp '{"execute": "qom-list-types", "arguments": {"abstract": true}}')
 for t in xen-bridge xen-bus xen-device; do
     echo "$types" | grep -q "\"name\": \"$t\""
-    result $? "type $t is registered"
+    tap_result $? "type $t is registered"
 done
 
 # Every concrete xen-device type must be creatable with -device.
@@ -41,11 +29,11 @@ for t in $concrete; do
     echo "$devhelp" | grep -q "^name \"$t\"" || missing="$missing $t"
 done
 [ -z "$missing" ]
-result $? "-device help lists every concrete xen-device type ($(echo $concrete))"
+tap_result $? "-device help lists every concrete xen-device type ($(echo $concrete))"
 
 for t in xen-disk xen-cdrom; do
     echo "$devhelp" | grep -q "^name \"$t\", bus xen-bus"
-    result $? "-device help lists $t on xen-bus"
+    tap_result $? "-device help lists $t on xen-bus"
 done
 
 props=$("$qemu" -machine none -accel qtest -device xen-disk,help 2>&1)
@@ -55,21 +43,21 @@ for p in vdev drive frontend-id iothread max-ring-page-order \
     echo "$props" | grep -q "^  $p=" || missing="$missing $p"
 done
 [ -z "$missing" ]
-result $? "-device xen-disk,help lists its properties${missing:+ (missing$missing)}"
+tap_result $? "-device xen-disk,help lists its properties${missing:+ (missing$missing)}"
 
 # "  name=<type>  - description (default: ...)": none without a description
 bare=$(echo "$props" | grep '^  ' | grep -v ' - [^ (]' | sed 's/=.*//')
 [ -z "$bare" ]
-result $? "every xen-disk property has a description${bare:+ (not:$(echo $bare))}"
+tap_result $? "every xen-disk property has a description${bare:+ (not:$(echo $bare))}"
 
 cdrom=$("$qemu" -machine none -accel qtest -device xen-cdrom,help 2>&1)
 echo "$cdrom" | grep -q "^  vdev=" && echo "$cdrom" | grep -q "^  drive="
-result $? "-device xen-cdrom,help lists vdev and drive"
+tap_result $? "-device xen-cdrom,help lists vdev and drive"
 
 out=$("$qemu" -machine none -accel qtest -nodefaults -display none \
       -device xen-bridge 2>&1)
 [ $? != 0 ] && echo "$out" | grep -q "expects a pluggable device type"
-result $? "xen-bridge is not user-creatable"
+tap_result $? "xen-bridge is not user-creatable"
 
 # Without a hypervisor both Xen machines must get as far as Xen's own
 # initialisation and fail there, cleanly.
@@ -77,6 +65,6 @@ for m in xenpv xenfv; do
     out=$(timeout 20 "$qemu" -machine $m -nodefaults -display none 2>&1)
     st=$?
     [ $st = 1 ] && echo "$out" | grep -q "failed to initialize xen"
-    result $? "-machine $m reaches Xen initialisation (exit $st)"
+    tap_result $? "-machine $m reaches Xen initialisation (exit $st)"
 done
-exit $rc
+tap_done

@@ -15,17 +15,9 @@ if [ "${3:-}" != --inside ]; then
     exec "$xenemu/xenemu-run" --guest 1 -- "$0" "$qemu" "$xenemu" --inside
 fi
 
+. "$(dirname "$0")/tap.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-n=0
-result() {
-    n=$((n + 1))
-    if [ "$1" = 0 ]; then
-        echo "ok $n - $2"
-    else
-        echo "not ok $n - $2"
-    fi
-}
 
 truncate -s 64M "$work/rw.img" "$work/ro.img"
 blkfront=("$xenemu/xen-blkfront" --domid 1 --timeout 30)
@@ -60,12 +52,12 @@ for c in prod-overflow nseg-0 nseg-12 bad-first-last sector-past-end \
          sector-overflow bad-gref unknown-op bad-ring-ref bad-evtchn \
          bad-ring-order bad-protocol; do
     hostile xvda "$c"
-    result $? "hostile $c: answered per contract, QEMU serves on"
+    tap_result $? "hostile $c: answered per contract, QEMU serves on"
 done
 hostile xvdb write-readonly
-result $? "hostile write-readonly: refused, QEMU serves on"
+tap_result $? "hostile write-readonly: refused, QEMU serves on"
 hostile xvda state-flap 1000
-result $? "hostile state-flap 1000: QEMU serves on"
+tap_result $? "hostile state-flap 1000: QEMU serves on"
 
 # Thirty guests' worth of bad requests in a burst.
 lines_before=$(wc -l < "$work/guest-errors.log")
@@ -74,13 +66,13 @@ for _ in $(seq 30); do
 done
 logged=$(( $(wc -l < "$work/guest-errors.log") - lines_before ))
 [ "$logged" -gt 0 ] && [ "$logged" -le 40 ]
-result $? "90 bad requests in a burst: $logged guest error lines (rate-limited)"
+tap_result $? "90 bad requests in a burst: $logged guest error lines (rate-limited)"
 
 "${blkfront[@]}" --vdev xvda verify 0 4M --image "$work/rw.img" \
     2>&1 | grep -q '^verify=ok .* image=ok$'
-result $? "xvda still moves data correctly"
+tap_result $? "xvda still moves data correctly"
 "${blkfront[@]}" --vdev xvdb read 0 64K >/dev/null 2>&1
-result $? "xvdb still serves reads"
+tap_result $? "xvdb still serves reads"
 
 python3 - "$work/qmp.sock" <<'PY'
 import json, socket, sys
@@ -96,12 +88,12 @@ for cmd in ('qmp_capabilities', 'quit'):
 PY
 wait "$qemu_pid"
 rc=$?
-result $rc "QEMU quits cleanly (exit $rc)"
+tap_result $rc "QEMU quits cleanly (exit $rc)"
 sed 's/^/# /' "$work/qemu.log"
 
 grep -q 'ERROR SUMMARY: 0 errors' "$work/valgrind.log"
-result $? "valgrind: no memory error, no definite leak"
+tap_result $? "valgrind: no memory error, no definite leak"
 grep -A 40 -E 'Invalid|uninitialised|definitely lost in' "$work/valgrind.log" |
     head -n 80 | sed 's/^/# /'
 
-echo "1..$n"
+tap_done

@@ -72,19 +72,27 @@ void xen_device_guest_error(XenDevice *xendev, const char *fmt, ...)
     }
 }
 
-void xen_device_backend_printf(XenDevice *xendev, const char *key,
-                               const char *fmt, ...)
+static void G_GNUC_PRINTF(4, 0)
+xen_device_vprintf(XenDevice *xendev, const char *node, const char *key,
+                   const char *fmt, va_list ap)
 {
     Error *local_err = NULL;
-    va_list ap;
 
-    va_start(ap, fmt);
-    xen_xs_vprintf(xen_device_xsh(xendev), XBT_NULL, xendev->backend_path,
-                   key, &local_err, fmt, ap);
-    va_end(ap);
+    xen_xs_vprintf(xen_device_xsh(xendev), XBT_NULL, node, key, &local_err,
+                   fmt, ap);
     if (local_err) {
         error_report_err(local_err);
     }
+}
+
+void xen_device_backend_printf(XenDevice *xendev, const char *key,
+                               const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    xen_device_vprintf(xendev, xendev->backend_path, key, fmt, ap);
+    va_end(ap);
 }
 
 int xen_device_backend_scanf(XenDevice *xendev, const char *key,
@@ -103,29 +111,11 @@ int xen_device_backend_scanf(XenDevice *xendev, const char *key,
 void xen_device_frontend_printf(XenDevice *xendev, const char *key,
                                 const char *fmt, ...)
 {
-    Error *local_err = NULL;
     va_list ap;
 
     va_start(ap, fmt);
-    xen_xs_vprintf(xen_device_xsh(xendev), XBT_NULL, xendev->frontend_path,
-                   key, &local_err, fmt, ap);
+    xen_device_vprintf(xendev, xendev->frontend_path, key, fmt, ap);
     va_end(ap);
-    if (local_err) {
-        error_report_err(local_err);
-    }
-}
-
-int xen_device_frontend_scanf(XenDevice *xendev, const char *key,
-                              const char *fmt, ...)
-{
-    va_list ap;
-    int rc;
-
-    va_start(ap, fmt);
-    rc = xen_xs_vscanf(xen_device_xsh(xendev), XBT_NULL,
-                       xendev->frontend_path, key, NULL, fmt, ap);
-    va_end(ap);
-    return rc;
 }
 
 char *xen_device_frontend_read(XenDevice *xendev, const char *key)

@@ -126,9 +126,10 @@ int xen_device_backend_scanf(XenDevice *xendev, const char *key,
                              const char *fmt, ...) G_GNUC_SCANF(3, 4);
 void xen_device_frontend_printf(XenDevice *xendev, const char *key,
                                 const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-int xen_device_frontend_scanf(XenDevice *xendev, const char *key,
-                              const char *fmt, ...) G_GNUC_SCANF(3, 4);
-/* A frontend value as a string (g_free it), or NULL if absent. */
+/*
+ * A frontend value as a string (g_free it), or NULL if absent.  Frontend
+ * values are the guest's: parse them strictly (there is no scanf for them).
+ */
 char *xen_device_frontend_read(XenDevice *xendev, const char *key);
 
 /*

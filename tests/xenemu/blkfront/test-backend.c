@@ -470,6 +470,10 @@ int main(int argc, char **argv)
     if (!b.xs || !b.xgt || !b.xce) {
         die("opening xenstore, gnttab or evtchn");
     }
+    if (fcntl(xenevtchn_fd(b.xce), F_SETFL,
+              fcntl(xenevtchn_fd(b.xce), F_GETFL) | O_NONBLOCK) < 0) {
+        die("evtchn fd");
+    }
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     create_areas(&b);
@@ -493,17 +497,14 @@ int main(int argc, char **argv)
             free(ev);
             frontend_changed(&b);
         }
-        if (!(p[1].revents & POLLIN)) {
-            continue;
-        }
-        port = xenevtchn_pending(b.xce);
-        if (port < 0) {
-            continue;
-        }
-        xenevtchn_unmask(b.xce, port);
-        for (unsigned int i = 0; i < b.nr_queues; i++) {
-            if (b.q[i].port == port) {
-                serve(&b, &b.q[i]);
+        /* Non-blocking: a readable fd need not mean a pending port (an
+         * unbound port's event may be left behind). */
+        while ((port = xenevtchn_pending(b.xce)) >= 0) {
+            xenevtchn_unmask(b.xce, port);
+            for (unsigned int i = 0; i < b.nr_queues; i++) {
+                if (b.q[i].port == port) {
+                    serve(&b, &b.q[i]);
+                }
             }
         }
     }
