@@ -70,6 +70,10 @@ run_suite xenemu-blkfront-stock env BUILD="$xenemu" QEMU="$stock_qemu" \
     "$top/tests/xenemu/blkfront/check-blkfront"
 run_suite xen-block-qtest xen_qtest "$qemu" "$qtest/xen-block-test"
 run_suite xen-qdisk-qtest xen_qtest "$qemu" "$qtest/xen-qdisk-test"
+# The same blkfront suite on ours, strictly: every hostile case must be
+# answered per the blkif contract, not merely survived.
+run_suite xenemu-blkfront-ours env BUILD="$xenemu" QEMU="$qemu" \
+    CHECK_BLKFRONT_STRICT=1 "$top/tests/xenemu/blkfront/check-blkfront"
 run_suite hostile-guest "$top/tests/check-hostile.sh" "$qemu" "$xenemu"
 # The behaviour we share with stock QEMU 7.2, checked on stock QEMU.
 run_suite xen-block-qtest-stock xen_qtest "$stock_qemu" \

@@ -915,9 +915,6 @@ void xen_block_dataplane_start(XenBlockDataPlane *dp,
         return;
     }
     switch (protocol) {
-    case XEN_BLOCK_PROTOCOL_NATIVE:
-        dp->abi64 = XEN_BLK_NATIVE_IS_64;
-        break;
     case XEN_BLOCK_PROTOCOL_X86_32:
         dp->abi64 = false;
         break;

@@ -12,9 +12,11 @@
 
 typedef struct XenBlockDataPlane XenBlockDataPlane;
 
-/* The ring ABI the frontend wrote in its "protocol" key. */
+/*
+ * The ring ABI the frontend wrote in its "protocol" key; on an x86 host
+ * the native ABI is one of these.
+ */
 typedef enum XenBlockProtocol {
-    XEN_BLOCK_PROTOCOL_NATIVE,
     XEN_BLOCK_PROTOCOL_X86_32,
     XEN_BLOCK_PROTOCOL_X86_64,
 } XenBlockProtocol;
