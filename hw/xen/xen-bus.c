@@ -23,6 +23,15 @@ struct XenWatch {
     QLIST_ENTRY(XenWatch) link;
 };
 
+static void xen_watch_free(XenWatch *watch)
+{
+    QLIST_REMOVE(watch, link);
+    g_free(watch->node);
+    g_free(watch->key);
+    g_free(watch->token);
+    g_free(watch);
+}
+
 XenWatch *xen_bus_watch_add(XenBus *xenbus, const char *node,
                             const char *key, Notifier *notifier,
                             Error **errp)
@@ -39,11 +48,7 @@ XenWatch *xen_bus_watch_add(XenBus *xenbus, const char *node,
     QLIST_INSERT_HEAD(&xenbus->watches, watch, link);
     xen_xs_watch(xenbus->xsh, node, key, watch->token, errp);
     if (*errp) {
-        QLIST_REMOVE(watch, link);
-        g_free(watch->node);
-        g_free(watch->key);
-        g_free(watch->token);
-        g_free(watch);
+        xen_watch_free(watch);
         return NULL;
     }
     return watch;
@@ -53,11 +58,7 @@ void xen_bus_watch_remove(XenBus *xenbus, XenWatch *watch)
 {
     /* Events already queued for this token are dropped by the lookup. */
     xen_xs_unwatch(xenbus->xsh, watch->node, watch->key, watch->token, NULL);
-    QLIST_REMOVE(watch, link);
-    g_free(watch->node);
-    g_free(watch->key);
-    g_free(watch->token);
-    g_free(watch);
+    xen_watch_free(watch);
 }
 
 static void xen_bus_watch_event(void *opaque)
