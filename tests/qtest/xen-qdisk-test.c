@@ -24,6 +24,7 @@ typedef struct LibxlDisk {
     const char *mode;
     const char *device_type;
     const char *discard_enable;
+    bool direct_io_safe;
 } LibxlDisk;
 
 static bool xs_put(xs_transaction_t t, const char *node, const char *key,
@@ -76,7 +77,7 @@ static void libxl_attach(const LibxlDisk *d)
             xs_put(t, be, "device-type", d->device_type) &&
             xs_put(t, be, "params", d->params) &&
             xs_put(t, be, "dev", d->vdev) &&
-            xs_put(t, be, "direct-io-safe", "0") &&
+            xs_put(t, be, "direct-io-safe", d->direct_io_safe ? "1" : "0") &&
             xs_put(t, be, "discard-enable", d->discard_enable) &&
             xs_put(t, be, "specification", "xen");
         g_assert_true(ok);
@@ -138,6 +139,25 @@ static int count_devices(QTestState *qts, const char *type)
     }
     qobject_unref(rsp);
     return n;
+}
+
+/* Whether the node reading @filename bypasses the host page cache. */
+static bool node_is_direct(QTestState *qts, const char *filename)
+{
+    QDict *rsp = qtest_qmp(qts, "{'execute': 'query-named-block-nodes'}");
+    QListEntry *e;
+    bool direct = false;
+
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(rsp, "return"), e) {
+        QDict *node = qobject_to(QDict, qlist_entry_obj(e));
+
+        if (!strcmp(qdict_get_str(node, "file"), filename)) {
+            direct = qdict_get_bool(qdict_get_qdict(node, "cache"),
+                                    "direct");
+        }
+    }
+    qobject_unref(rsp);
+    return direct;
 }
 
 /* Block nodes reading @filename. */
@@ -320,6 +340,37 @@ static void test_cdrom(void)
 
     libxl_detach(5632);
     check_gone(qts, "xen-cdrom", image);
+    qtest_quit(qts);
+    unlink(image);
+}
+
+/* direct-io-safe: O_DIRECT and native AIO, on a disk-backed image. */
+static void test_direct_io(void)
+{
+    g_autofree char *image = g_strdup("/var/tmp/xen-test-direct.XXXXXX");
+    g_autofree char *params = NULL;
+    g_autofree char *be = xen_test_backend_path("qdisk", 51712);
+    LibxlDisk disk = {
+        .devid = 51712, .vdev = "xvda", .mode = "w",
+        .device_type = "disk", .discard_enable = "1",
+        .direct_io_safe = true,
+    };
+    QTestState *qts;
+    int fd = g_mkstemp(image);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, IMAGE_SIZE), ==, 0);
+    close(fd);
+    params = g_strdup_printf("aio:%s", image);
+    disk.params = params;
+
+    qts = start("");
+    libxl_attach(&disk);
+    g_assert_true(xen_test_wait_value(be, "state", "2"));
+    g_assert_true(node_is_direct(qts, image));
+    verify_data("xvda", image);
+    libxl_detach(51712);
+    check_gone(qts, "xen-disk", image);
     qtest_quit(qts);
     unlink(image);
 }
@@ -516,6 +567,7 @@ int main(int argc, char **argv)
     qtest_add_func("/xen-qdisk/libxl/qcow2", test_qcow2_disk);
     qtest_add_func("/xen-qdisk/libxl/readonly", test_readonly_disk);
     qtest_add_func("/xen-qdisk/libxl/cdrom", test_cdrom);
+    qtest_add_func("/xen-qdisk/libxl/direct-io", test_direct_io);
     qtest_add_func("/xen-qdisk/libxl/bad-area", test_bad_area);
     qtest_add_func("/xen-qdisk/libxl/nbd-url", test_nbd_url);
     qtest_add_func("/xen-qdisk/libxl/json-target", test_json_target);
