@@ -265,32 +265,50 @@ static void test_raw_disk(void)
     unlink(image);
 }
 
-static void test_qcow2_disk(void)
+/* libxl's image formats and the qemu-img format that makes each. */
+static const struct {
+    const char *libxl;
+    const char *qemu;
+} image_formats[] = {
+    { "qcow2", "qcow2" },
+    { "qcow", "qcow" },
+    { "vhd", "vpc" },
+    { "qed", "qed" },
+};
+
+static void test_image_formats(void)
 {
-    g_autofree char *image = xen_test_make_image(0);
-    g_autofree char *params = g_strdup_printf("qcow2:%s", image);
     g_autofree char *be = xen_test_backend_path("qdisk", 51728);
     g_autofree char *discard = g_strdup_printf("%s/feature-discard", be);
-    g_autofree char *cmd = g_strdup_printf("%s create -q -f qcow2 %s 16M",
-                                           getenv("XEN_QEMU_IMG"), image);
-    LibxlDisk disk = {
-        .devid = 51728, .vdev = "xvdb", .params = params, .mode = "w",
-        .device_type = "disk", .discard_enable = "0",
-    };
     QTestState *qts = start("");
+    size_t i;
 
-    g_assert_cmpint(system(cmd), ==, 0);
-    /* Written while QEMU runs. */
-    libxl_attach(&disk);
-    g_assert_true(xen_test_wait_value(be, "state", "2"));
-    xen_test_assert_key(be, "sectors", "32768");
-    g_assert_false(xen_test_exists(discard));
-    verify_data("xvdb", NULL);
+    for (i = 0; i < G_N_ELEMENTS(image_formats); i++) {
+        g_autofree char *image = xen_test_make_image(0);
+        g_autofree char *params = g_strdup_printf("%s:%s",
+                                                  image_formats[i].libxl,
+                                                  image);
+        g_autofree char *cmd = g_strdup_printf("%s create -q -f %s %s 16M",
+                                               getenv("XEN_QEMU_IMG"),
+                                               image_formats[i].qemu, image);
+        LibxlDisk disk = {
+            .devid = 51728, .vdev = "xvdb", .params = params, .mode = "w",
+            .device_type = "disk", .discard_enable = "0",
+        };
 
-    libxl_detach(51728);
-    check_gone(qts, "xen-disk", image);
+        g_test_message("format %s", image_formats[i].libxl);
+        g_assert_cmpint(system(cmd), ==, 0);
+        /* Written while QEMU runs. */
+        libxl_attach(&disk);
+        g_assert_true(xen_test_wait_value(be, "state", "2"));
+        g_assert_false(xen_test_exists(discard));
+        verify_data("xvdb", NULL);
+
+        libxl_detach(51728);
+        check_gone(qts, "xen-disk", image);
+        unlink(image);
+    }
     qtest_quit(qts);
-    unlink(image);
 }
 
 static void test_readonly_disk(void)
@@ -564,7 +582,7 @@ int main(int argc, char **argv)
     }
 
     qtest_add_func("/xen-qdisk/libxl/raw", test_raw_disk);
-    qtest_add_func("/xen-qdisk/libxl/qcow2", test_qcow2_disk);
+    qtest_add_func("/xen-qdisk/libxl/image-formats", test_image_formats);
     qtest_add_func("/xen-qdisk/libxl/readonly", test_readonly_disk);
     qtest_add_func("/xen-qdisk/libxl/cdrom", test_cdrom);
     qtest_add_func("/xen-qdisk/libxl/direct-io", test_direct_io);
