@@ -9,17 +9,14 @@
  */
 
 #include "qemu/osdep.h"
-#include "qemu/cutils.h"
 #include "qemu/module.h"
 #include "qapi/error.h"
 #include "qapi/qmp/qdict.h"
 #include "hw/qdev-core.h"
-#include "hw/qdev-properties.h"
 #include "hw/xen/xen-backend.h"
 #include "hw/xen/xen-block.h"
 #include "block/block.h"
 #include "sysemu/iothread.h"
-#include "trace.h"
 
 /* libxl's "params" formats and the QEMU drivers that read them. */
 static const struct {

@@ -7,6 +7,7 @@
 #include "qemu/osdep.h"
 #include "qemu/cutils.h"
 #include "qemu/log.h"
+#include "qemu/main-loop.h"
 #include "qemu/timer.h"
 #include "qapi/error.h"
 #include "hw/qdev-properties.h"
@@ -14,7 +15,6 @@
 #include "hw/xen/xen-bus.h"
 #include "hw/xen/xen-bus-helper.h"
 #include "hw/xen/xen-device-services.h"
-#include "qemu/main-loop.h"
 #include "sysemu/sysemu.h"
 #include "trace.h"
 
