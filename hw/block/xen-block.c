@@ -334,6 +334,12 @@ static void xen_block_realize(XenDevice *xendev, Error **errp)
                                        true, errp)) {
         return;
     }
+    /* A segment of a request lies within one page. */
+    if (conf->logical_block_size > XC_PAGE_SIZE) {
+        error_setg(errp, "logical_block_size %u is above the page size %lu",
+                   conf->logical_block_size, XC_PAGE_SIZE);
+        return;
+    }
     blk_set_dev_ops(conf->blk, &xen_block_dev_ops, blockdev);
 
     blockdev->dataplane = xen_block_dataplane_create(xendev, conf->blk,

@@ -469,6 +469,33 @@ static void test_resize(void)
     unlink(own);
 }
 
+/* A segment lies within one page: no larger sector. */
+static void test_large_sector(void)
+{
+    QTestState *qts = start("");
+    QDict *rsp = qtest_qmp(qts, "{'execute': 'device_add', 'arguments': "
+                           "{'driver': 'xen-disk', 'vdev': 'xvda', "
+                           "'drive': 'd0', 'logical_block_size': 8192, "
+                           "'physical_block_size': 8192}}");
+
+    g_assert_nonnull(qdict_get_qdict(rsp, "error"));
+    qobject_unref(rsp);
+    qtest_quit(qts);
+}
+
+/* A CD-ROM drive with no medium: zero sectors, still a device. */
+static void test_empty_cdrom(void)
+{
+    QTestState *qts = start("-drive if=none,id=c0 "
+                            "-device xen-cdrom,vdev=hdc,drive=c0");
+    g_autofree char *be = backend_path(5632);
+
+    assert_backend_state(5632, 2);
+    xen_test_assert_key(be, "sectors", "0");
+    xen_test_assert_key(be, "info", "7");
+    stop(qts, 5632);
+}
+
 /* The connect code holds at most 16 ring references. */
 static void test_max_ring_page_order(void)
 {
@@ -525,6 +552,8 @@ int main(int argc, char **argv)
         qtest_add_func("/xen-block/hostile/keys", test_hostile_keys);
         qtest_add_func("/xen-block/max-ring-page-order",
                        test_max_ring_page_order);
+        qtest_add_func("/xen-block/large-sector", test_large_sector);
+        qtest_add_func("/xen-block/areas/empty-cdrom", test_empty_cdrom);
     }
     qtest_add_func("/xen-block/resize", test_resize);
     qtest_add_func("/xen-block/hostile/flapping", test_state_flapping);
