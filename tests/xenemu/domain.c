@@ -19,11 +19,6 @@
 #include "domain.h"
 #include "evtchn-core.h"
 
-static void set_bit(uint8_t *map, uint64_t bit)
-{
-    map[bit / 8] |= 1u << (bit % 8);
-}
-
 int xenemu_dom0_xenstore_init(void)
 {
     XenemuShared *s = xenemu_state();
@@ -119,10 +114,10 @@ int xenemu_domain_create(uint32_t domid, unsigned int mem_mib,
     /* Special pages at the top of RAM, where libxl's PV builder puts them */
     d->store_gfn = nr_pages - 1;
     d->shared_info_frame = nr_pages - 2;
-    set_bit(d->page_used, d->store_gfn);
-    set_bit(d->page_used, d->shared_info_frame);
+    d->page_owner[d->store_gfn] = XENEMU_OWNER_DOMAIN;
+    d->page_owner[d->shared_info_frame] = XENEMU_OWNER_DOMAIN;
     for (uint32_t ref = 0; ref < XENEMU_GNTTAB_NR_RESERVED; ref++) {
-        set_bit(d->gref_used, ref);
+        d->gref_owner[ref] = XENEMU_OWNER_DOMAIN;
     }
     for (uint32_t p = 0; p < XENEMU_NR_PORTS; p++) {
         d->ports[p].owner = -1;

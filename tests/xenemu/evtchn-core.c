@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -99,7 +98,7 @@ void evc_set_owner_locked(XenemuShared *s, XenemuDomain *d, uint32_t port,
     /*
      * An event queued to the old listener but never read is still owed;
      * the new listener starts unmasked, as a Linux evtchn bind does.  The
-     * stale queue entry is skipped by evc_pop.
+     * old listener still reads the stale queue entry (evc_pop).
      */
     if (p->queued) {
         p->pending = 1;
@@ -189,7 +188,7 @@ static void reap_dead_handles_locked(XenemuShared *s)
         XenemuHandle *h = &s->handles[slot];
         struct sockaddr_un sa;
 
-        if (!h->in_use || kill(h->pid, 0) == 0 || errno != ESRCH) {
+        if (!h->in_use || xenemu_pid_alive(h->pid)) {
             continue;
         }
         /* What the kernel does when the evtchn fd of a dead process closes */
@@ -385,7 +384,26 @@ int evc_bind_virq(EvcHandle *h, unsigned int virq)
     return port;
 }
 
-int evc_unbind(EvcHandle *h, uint32_t port)
+/* Take @port out of @eh's delivery queue; the fd goes quiet if it empties */
+static void purge_locked(XenemuShared *s, EvcHandle *eh, uint32_t port)
+{
+    XenemuHandle *h = &s->handles[eh->slot];
+    uint32_t kept = 0;
+
+    for (uint32_t i = 0; i < h->qlen; i++) {
+        uint32_t queued = h->queue[(h->qhead + i) % XENEMU_NR_PORTS];
+
+        if (queued != port) {
+            h->queue[(h->qhead + kept++) % XENEMU_NR_PORTS] = queued;
+        }
+    }
+    if (h->qlen && !kept) {
+        drain(eh);
+    }
+    h->qlen = kept;
+}
+
+int evc_unbind(EvcHandle *h, uint32_t port, bool purge)
 {
     XenemuShared *s = xenemu_state();
     XenemuDomain *d = lock_own_domain(s, h);
@@ -395,6 +413,9 @@ int evc_unbind(EvcHandle *h, uint32_t port)
         return -ESRCH;
     }
     ret = owned_port(d, h, port) ? evc_close_locked(s, d, port) : -ENOTCONN;
+    if (ret == 0 && purge) {
+        purge_locked(s, h, port);
+    }
     xenemu_unlock(s);
     return ret;
 }
@@ -445,27 +466,28 @@ int evc_unmask(EvcHandle *h, uint32_t port)
     return 0;
 }
 
-int evc_pop(EvcHandle *eh)
+int evc_pop(EvcHandle *eh, bool *stale)
 {
     XenemuShared *s = xenemu_state();
     XenemuHandle *h = &s->handles[eh->slot];
     XenemuDomain *d = lock_own_domain(s, eh);
-    int port = -EAGAIN;
+    XenemuPort *p;
+    int port;
 
     if (!d) {
         return -ESRCH;
     }
-    while (h->qlen) {
-        uint32_t cand = h->queue[h->qhead];
-        XenemuPort *p = &d->ports[cand];
-
-        h->qhead = (h->qhead + 1) % XENEMU_NR_PORTS;
-        h->qlen--;
-        if (p->state != PORT_FREE && p->owner == eh->slot && p->queued) {
-            p->queued = 0;
-            port = cand;
-            break;
-        }
+    if (h->qlen == 0) {
+        xenemu_unlock(s);
+        return -EAGAIN;
+    }
+    port = h->queue[h->qhead];
+    h->qhead = (h->qhead + 1) % XENEMU_NR_PORTS;
+    h->qlen--;
+    p = &d->ports[port];
+    *stale = p->state == PORT_FREE || p->owner != eh->slot || !p->queued;
+    if (!*stale) {
+        p->queued = 0;
     }
     if (h->qlen == 0) {
         drain(eh);

@@ -43,11 +43,21 @@ int evc_bind_interdomain(EvcHandle *h, uint32_t remote_domid,
 int evc_alloc_unbound(EvcHandle *h, uint32_t remote_domid);
 int evc_bind_virq(EvcHandle *h, unsigned int virq);
 int evc_close_locked(XenemuShared *s, XenemuDomain *d, uint32_t port);
-int evc_unbind(EvcHandle *h, uint32_t port);
+/*
+ * Linux's evtchn device keeps a port in the queue after its unbind (see
+ * evc_pop); @purge drops it instead, as a guest kernel never reports a port
+ * it closed.
+ */
+int evc_unbind(EvcHandle *h, uint32_t port, bool purge);
 int evc_notify(EvcHandle *h, uint32_t port);
 int evc_unmask(EvcHandle *h, uint32_t port);
-/* Next delivered port, or -EAGAIN when the queue is empty. */
-int evc_pop(EvcHandle *h);
+/*
+ * Next delivered port, or -EAGAIN when the queue is empty.  As in Linux's
+ * evtchn ring, a port stays queued when it is unbound (or handed to
+ * another handle) after its delivery: it is still returned, with *stale
+ * set, so that a readable fd always yields a port.
+ */
+int evc_pop(EvcHandle *h, bool *stale);
 
 /* VIRQ_DOM_EXC to dom0's listeners, as Xen does on domain death. */
 void evc_raise_virq_locked(XenemuShared *s, unsigned int virq);

@@ -95,20 +95,23 @@ xenevtchn_bind_virq(xenevtchn_handle *xce, unsigned int virq)
 
 int xenevtchn_unbind(xenevtchn_handle *xce, evtchn_port_t port)
 {
-    return ret_errno(evc_unbind(&xce->h, port));
+    return ret_errno(evc_unbind(&xce->h, port, false));
 }
 
 /*
  * Linux's read() on the evtchn fd: blocks until a port is delivered unless
- * the fd was made O_NONBLOCK, then -1/EAGAIN.
+ * the fd was made O_NONBLOCK, then -1/EAGAIN.  A port unbound since its
+ * delivery is returned all the same, as Linux does; unmasking it is a
+ * no-op (evc_unmask ignores ports the handle does not own).
  */
 xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *xce)
 {
     struct pollfd pfd = { .fd = xce->h.fd, .events = POLLIN };
+    bool stale;
     int port;
 
     for (;;) {
-        port = evc_pop(&xce->h);
+        port = evc_pop(&xce->h, &stale);
         if (port != -EAGAIN || (fcntl(xce->h.fd, F_GETFL) & O_NONBLOCK)) {
             return ret_errno(port);
         }

@@ -29,7 +29,6 @@ struct XenemuGuest {
     EvcHandle xs_ev;
     uint32_t xs_port;
     struct xenstore_domain_interface *xs;
-    uint32_t xs_req_id;
     XsWatchEvent *watch_head;
     XsWatchEvent **watch_tail;
 };
@@ -37,13 +36,20 @@ struct XenemuGuest {
 /* Pop a port of @h, waiting up to @timeout_ms (< 0: forever). */
 int xenemu_evc_wait(EvcHandle *h, int timeout_ms);
 
-/* Wait for the guest's xenstore port: 0, or -EAGAIN after @timeout_ms. */
+/* Drop the watch events buffered for @g. */
 void xenemu_guest_xs_free_watches(XenemuGuest *g);
 /*
  * Become the listener of the domain's xenstore port, as the guest kernel's
- * xenbus driver is.  A domain has one xenstore ring: the process that used
- * it last gets its events.
+ * xenbus driver is, and take a request id (if @req_id) unique across the
+ * domain's processes, so that a reply a killed process left on the ring
+ * never answers a later request.  A domain has one xenstore ring: the
+ * process that used it last gets its events.  0 or -ESRCH.
  */
-void xenemu_guest_xs_claim(XenemuGuest *g);
+int xenemu_guest_xs_claim(XenemuGuest *g, uint32_t *req_id);
+/*
+ * Claim the ring for a new process: XS_RESET_WATCHES drops the watches and
+ * transactions of the connection, and what was on the ring for them.
+ */
+int xenemu_guest_xs_reset(XenemuGuest *g);
 
 #endif /* XENEMU_GUEST_INT_H */

@@ -20,6 +20,12 @@
 
 #include "guest-int.h"
 
+/*
+ * xenstored answers in milliseconds; a hang would be a dead or stuck
+ * xenstored, which a test should report rather than wait for forever.
+ */
+#define XS_TIMEOUT_MS 30000
+
 typedef struct XsMsg {
     struct xsd_sockmsg hdr;
     char *body;                 /* hdr.len bytes plus a NUL */
@@ -61,34 +67,102 @@ static int wait_event(XenemuGuest *g, int64_t deadline_ms)
     return 0;
 }
 
-static int ring_write(XenemuGuest *g, const void *data, size_t len)
+static size_t min_size(size_t a, size_t b)
+{
+    return a < b ? a : b;
+}
+
+static void copy_to_ring(char *ring, XENSTORE_RING_IDX idx, const char *src,
+                         size_t len)
+{
+    size_t first = min_size(len, XENSTORE_RING_SIZE - MASK_XENSTORE_IDX(idx));
+
+    memcpy(ring + MASK_XENSTORE_IDX(idx), src, first);
+    memcpy(ring, src + first, len - first);
+}
+
+static void copy_from_ring(char *dst, const char *ring, XENSTORE_RING_IDX idx,
+                           size_t len)
+{
+    size_t first = min_size(len, XENSTORE_RING_SIZE - MASK_XENSTORE_IDX(idx));
+
+    memcpy(dst, ring + MASK_XENSTORE_IDX(idx), first);
+    memcpy(dst + first, ring, len - first);
+}
+
+/*
+ * Wait until the request ring has room for @want bytes (at least one):
+ * returns the room, or -errno (-EIO when xenstored corrupted the indexes).
+ */
+static int req_wait(XenemuGuest *g, size_t want, int64_t deadline_ms)
+{
+    struct xenstore_domain_interface *xs = g->xs;
+
+    for (;;) {
+        XENSTORE_RING_IDX used = xs->req_prod -
+            __atomic_load_n(&xs->req_cons, __ATOMIC_ACQUIRE);
+        int ret;
+
+        if (used > XENSTORE_RING_SIZE) {
+            return -EIO;
+        }
+        if (used < XENSTORE_RING_SIZE && XENSTORE_RING_SIZE - used >= want) {
+            return XENSTORE_RING_SIZE - used;
+        }
+        ret = wait_event(g, deadline_ms);
+        if (ret < 0) {
+            return ret;
+        }
+    }
+}
+
+/* The same for unread bytes of the response ring. */
+static int rsp_wait(XenemuGuest *g, size_t want, int64_t deadline_ms)
+{
+    struct xenstore_domain_interface *xs = g->xs;
+
+    for (;;) {
+        XENSTORE_RING_IDX avail =
+            __atomic_load_n(&xs->rsp_prod, __ATOMIC_ACQUIRE) - xs->rsp_cons;
+        int ret;
+
+        if (avail > XENSTORE_RING_SIZE) {
+            return -EIO;
+        }
+        if (avail && avail >= want) {
+            return avail;
+        }
+        ret = wait_event(g, deadline_ms);
+        if (ret < 0) {
+            return ret;
+        }
+    }
+}
+
+/*
+ * Both directions move a whole message with one index update whenever it
+ * fits in the ring, waiting for room (or data) for all of it: a process
+ * killed halfway through then leaves the ring at a message boundary, where
+ * the domain's next process can pick it up.  Only messages longer than the
+ * ring (payloads up to XENSTORE_PAYLOAD_MAX) go in pieces.
+ */
+static int ring_write(XenemuGuest *g, const void *data, size_t len,
+                      int64_t deadline_ms)
 {
     struct xenstore_domain_interface *xs = g->xs;
     const char *p = data;
 
     while (len) {
-        XENSTORE_RING_IDX cons, prod;
-        size_t chunk, room;
+        int room = req_wait(g, min_size(len, XENSTORE_RING_SIZE), deadline_ms);
+        size_t chunk;
 
-        cons = __atomic_load_n(&xs->req_cons, __ATOMIC_ACQUIRE);
-        prod = xs->req_prod;
-        if (prod - cons > XENSTORE_RING_SIZE) {
-            return -EIO;        /* xenstored corrupted the ring */
+        if (room < 0) {
+            return room;
         }
-        room = XENSTORE_RING_SIZE - (prod - cons);
-        if (room == 0) {
-            int ret = wait_event(g, -1);
-
-            if (ret < 0) {
-                return ret;
-            }
-            continue;
-        }
-        chunk = XENSTORE_RING_SIZE - MASK_XENSTORE_IDX(prod);
-        chunk = chunk < room ? chunk : room;
-        chunk = chunk < len ? chunk : len;
-        memcpy(xs->req + MASK_XENSTORE_IDX(prod), p, chunk);
-        __atomic_store_n(&xs->req_prod, prod + chunk, __ATOMIC_RELEASE);
+        chunk = min_size(len, room);
+        copy_to_ring(xs->req, xs->req_prod, p, chunk);
+        __atomic_store_n(&xs->req_prod, xs->req_prod + chunk,
+                         __ATOMIC_RELEASE);
         p += chunk;
         len -= chunk;
         evc_notify(&g->xs_ev, g->xs_port);
@@ -103,27 +177,17 @@ static int ring_read(XenemuGuest *g, void *data, size_t len,
     char *p = data;
 
     while (len) {
-        XENSTORE_RING_IDX cons, prod;
+        int avail = rsp_wait(g, min_size(len, XENSTORE_RING_SIZE),
+                             deadline_ms);
         size_t chunk;
 
-        prod = __atomic_load_n(&xs->rsp_prod, __ATOMIC_ACQUIRE);
-        cons = xs->rsp_cons;
-        if (prod - cons > XENSTORE_RING_SIZE) {
-            return -EIO;
+        if (avail < 0) {
+            return avail;
         }
-        if (prod == cons) {
-            int ret = wait_event(g, deadline_ms);
-
-            if (ret < 0) {
-                return ret;
-            }
-            continue;
-        }
-        chunk = XENSTORE_RING_SIZE - MASK_XENSTORE_IDX(cons);
-        chunk = chunk < prod - cons ? chunk : prod - cons;
-        chunk = chunk < len ? chunk : len;
-        memcpy(p, xs->rsp + MASK_XENSTORE_IDX(cons), chunk);
-        __atomic_store_n(&xs->rsp_cons, cons + chunk, __ATOMIC_RELEASE);
+        chunk = min_size(len, avail);
+        copy_from_ring(p, xs->rsp, xs->rsp_cons, chunk);
+        __atomic_store_n(&xs->rsp_cons, xs->rsp_cons + chunk,
+                         __ATOMIC_RELEASE);
         p += chunk;
         len -= chunk;
         /* xenstored may be waiting for room to write the rest. */
@@ -133,38 +197,36 @@ static int ring_read(XenemuGuest *g, void *data, size_t len,
 }
 
 /*
- * Read one message.  A deadline only applies before its first byte: once a
- * header is in, the rest follows without delay.
+ * Read one message, header and body in one go (see ring_write).
+ * @deadline_ms only applies to its header: the rest follows at once unless
+ * xenstored is stuck, which is reported as -ETIMEDOUT.
  */
 static int read_msg(XenemuGuest *g, XsMsg *msg, int64_t deadline_ms)
 {
-    struct xenstore_domain_interface *xs = g->xs;
-    int ret;
+    int ret = rsp_wait(g, sizeof(msg->hdr), deadline_ms);
+    char *buf;
 
-    while (__atomic_load_n(&xs->rsp_prod, __ATOMIC_ACQUIRE) ==
-           xs->rsp_cons) {
-        ret = wait_event(g, deadline_ms);
-        if (ret < 0) {
-            return ret;
-        }
-    }
-    ret = ring_read(g, &msg->hdr, sizeof(msg->hdr), -1);
     if (ret < 0) {
         return ret;
     }
+    copy_from_ring((char *)&msg->hdr, g->xs->rsp, g->xs->rsp_cons,
+                   sizeof(msg->hdr));
     if (msg->hdr.len > XENSTORE_PAYLOAD_MAX) {
         return -EIO;
     }
-    msg->body = malloc(msg->hdr.len + 1);
-    if (!msg->body) {
+    buf = malloc(sizeof(msg->hdr) + msg->hdr.len + 1);
+    if (!buf) {
         return -ENOMEM;
     }
-    ret = ring_read(g, msg->body, msg->hdr.len, -1);
+    ret = ring_read(g, buf, sizeof(msg->hdr) + msg->hdr.len,
+                    deadline_after(XS_TIMEOUT_MS));
     if (ret < 0) {
-        free(msg->body);
-        return ret;
+        free(buf);
+        return ret == -EAGAIN ? -ETIMEDOUT : ret;
     }
-    msg->body[msg->hdr.len] = '\0';
+    memmove(buf, buf + sizeof(msg->hdr), msg->hdr.len);
+    buf[msg->hdr.len] = '\0';
+    msg->body = buf;
     return 0;
 }
 
@@ -204,7 +266,8 @@ static int xs_errno(const char *name)
 
 /*
  * One request/reply exchange.  @iov holds the payload parts; on success the
- * reply body (NUL-terminated) goes to *reply if non-NULL.
+ * reply body (NUL-terminated) goes to *reply if non-NULL.  -ETIMEDOUT when
+ * xenstored does not answer within XS_TIMEOUT_MS.
  */
 static int talk(XenemuGuest *g, uint32_t type, XenemuTx tx,
                 const struct iovec *iov, unsigned int niov,
@@ -212,38 +275,42 @@ static int talk(XenemuGuest *g, uint32_t type, XenemuTx tx,
 {
     struct xsd_sockmsg hdr = {
         .type = type,
-        .req_id = ++g->xs_req_id,
         .tx_id = tx,
     };
+    int64_t deadline = deadline_after(XS_TIMEOUT_MS);
+    char buf[sizeof(hdr) + XENSTORE_PAYLOAD_MAX];
     XsMsg msg;
     int ret;
 
-    xenemu_guest_xs_claim(g);
     for (unsigned int i = 0; i < niov; i++) {
+        if (iov[i].iov_len > XENSTORE_PAYLOAD_MAX - hdr.len) {
+            return -E2BIG;
+        }
+        memcpy(buf + sizeof(hdr) + hdr.len, iov[i].iov_base, iov[i].iov_len);
         hdr.len += iov[i].iov_len;
     }
-    if (hdr.len > XENSTORE_PAYLOAD_MAX) {
-        return -E2BIG;
-    }
-    ret = ring_write(g, &hdr, sizeof(hdr));
-    for (unsigned int i = 0; ret == 0 && i < niov; i++) {
-        ret = ring_write(g, iov[i].iov_base, iov[i].iov_len);
-    }
+    ret = xenemu_guest_xs_claim(g, &hdr.req_id);
     if (ret < 0) {
         return ret;
     }
+    memcpy(buf, &hdr, sizeof(hdr));
+    ret = ring_write(g, buf, sizeof(hdr) + hdr.len, deadline);
+    if (ret < 0) {
+        return ret == -EAGAIN ? -ETIMEDOUT : ret;
+    }
 
     for (;;) {
-        ret = read_msg(g, &msg, -1);
+        ret = read_msg(g, &msg, deadline);
         if (ret < 0) {
-            return ret;
+            return ret == -EAGAIN ? -ETIMEDOUT : ret;
         }
         if (msg.hdr.type == XS_WATCH_EVENT) {
             queue_watch(g, &msg);
             continue;
         }
         if (msg.hdr.req_id != hdr.req_id) {
-            free(msg.body);     /* stale reply of an abandoned request */
+            /* of a request abandoned (timed out, or its process killed) */
+            free(msg.body);
             continue;
         }
         break;
@@ -431,7 +498,10 @@ int xenemu_xs_read_watch(XenemuGuest *g, int timeout_ms, char **path,
     XsMsg msg;
     int ret;
 
-    xenemu_guest_xs_claim(g);
+    ret = xenemu_guest_xs_claim(g, NULL);
+    if (ret < 0) {
+        return ret;
+    }
     while (!g->watch_head) {
         ret = read_msg(g, &msg, deadline);
         if (ret < 0) {
@@ -452,6 +522,20 @@ int xenemu_xs_read_watch(XenemuGuest *g, int timeout_ms, char **path,
     *token = ev->token;
     free(ev);
     return 0;
+}
+
+int xenemu_xs_fd(XenemuGuest *g)
+{
+    return g->xs_ev.fd;
+}
+
+int xenemu_guest_xs_reset(XenemuGuest *g)
+{
+    int ret = talk_path(g, XS_RESET_WATCHES, 0, "", NULL, NULL);
+
+    /* Events read before the reply were for the watches just dropped. */
+    xenemu_guest_xs_free_watches(g);
+    return ret;
 }
 
 void xenemu_guest_xs_free_watches(XenemuGuest *g)

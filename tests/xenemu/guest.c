@@ -9,22 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "guest-int.h"
-
-static bool test_bit(const uint8_t *map, uint64_t bit)
-{
-    return map[bit / 8] & (1u << (bit % 8));
-}
-
-static void change_bit(uint8_t *map, uint64_t bit, bool set)
-{
-    if (set) {
-        map[bit / 8] |= 1u << (bit % 8);
-    } else {
-        map[bit / 8] &= ~(1u << (bit % 8));
-    }
-}
 
 /* Lock held and the domain still the one we opened, or NULL unlocked. */
 static XenemuShared *lock_domain(XenemuGuest *g)
@@ -39,11 +26,82 @@ static XenemuShared *lock_domain(XenemuGuest *g)
     return s;
 }
 
+/* The kernel's gnttab_end_foreign_access_ref_v1: revoke unless in use. */
+static bool end_foreign_access(grant_entry_v1_t *e)
+{
+    uint16_t flags = __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
+
+    do {
+        if (flags & (GTF_reading | GTF_writing)) {
+            return false;
+        }
+    } while (!__atomic_compare_exchange_n(&e->flags, &flags, 0, false,
+                                          __ATOMIC_ACQ_REL,
+                                          __ATOMIC_ACQUIRE));
+    return true;
+}
+
+/* The last pid looked up: a scan meets the same owner many times in a row */
+typedef struct PidCache {
+    int32_t pid;
+    bool alive;
+} PidCache;
+
+/* Whether what @owner holds is to be reclaimed. */
+static bool owner_gone(int32_t owner, PidCache *cache)
+{
+    if (owner == XENEMU_OWNER_ORPHAN) {
+        return true;
+    }
+    if (owner == XENEMU_OWNER_FREE || owner == XENEMU_OWNER_DOMAIN) {
+        return false;
+    }
+    if (owner != cache->pid) {
+        cache->pid = owner;
+        cache->alive = xenemu_pid_alive(owner);
+    }
+    return !cache->alive;
+}
+
+/*
+ * What a guest kernel does when a process dies: take back its grants and
+ * pages.  A grant a backend still has mapped, or is copying through, cannot
+ * be revoked, and its page must not be handed out again under the
+ * backend's feet: both become orphans, retried at every open.
+ */
+static void reclaim_locked(XenemuDomain *d)
+{
+    uint8_t busy[XENEMU_MAX_PAGES / 8] = { 0 };
+    PidCache cache = { .pid = XENEMU_OWNER_FREE };
+
+    for (uint32_t ref = XENEMU_GNTTAB_NR_RESERVED; ref < XENEMU_NR_GRANTS;
+         ref++) {
+        if (owner_gone(d->gref_owner[ref], &cache)) {
+            d->gref_owner[ref] = end_foreign_access(&d->grants[ref]) ?
+                                 XENEMU_OWNER_FREE : XENEMU_OWNER_ORPHAN;
+        }
+    }
+    for (uint32_t ref = 0; ref < XENEMU_NR_GRANTS; ref++) {
+        uint32_t frame = d->active_frame[ref];
+
+        if (d->pin_read[ref] + d->pin_write[ref] && frame < d->nr_pages) {
+            busy[frame / 8] |= 1u << (frame % 8);
+        }
+    }
+    for (uint64_t pfn = 0; pfn < d->nr_pages; pfn++) {
+        if (owner_gone(d->page_owner[pfn], &cache)) {
+            d->page_owner[pfn] = busy[pfn / 8] & (1u << (pfn % 8)) ?
+                                 XENEMU_OWNER_ORPHAN : XENEMU_OWNER_FREE;
+        }
+    }
+}
+
 XenemuGuest *xenemu_guest_open(uint32_t domid)
 {
     XenemuShared *s = xenemu_state();
     XenemuGuest *g;
     XenemuDomain *d;
+    bool xs_reset = false;
     int ret;
 
     if (!s) {
@@ -63,6 +121,13 @@ XenemuGuest *xenemu_guest_open(uint32_t domid)
         g->gen = d->gen;
         g->xs_port = d->store_port;
         g->ram = xenemu_ram(d);
+        reclaim_locked(d);
+        /*
+         * Watches, transactions and replies left on the xenstore
+         * connection by a process that died are nobody's: start clean.
+         */
+        xs_reset = d->xs_pid != getpid() &&
+                   (d->xs_pid == 0 || !xenemu_pid_alive(d->xs_pid));
     }
     xenemu_unlock(s);
     if (!d || !g->ram) {
@@ -86,23 +151,33 @@ XenemuGuest *xenemu_guest_open(uint32_t domid)
         errno = -ret;
         return NULL;
     }
-    xenemu_guest_xs_claim(g);
+    ret = xs_reset ? xenemu_guest_xs_reset(g) : xenemu_guest_xs_claim(g, NULL);
+    if (ret < 0) {
+        xenemu_guest_close(g);
+        errno = -ret;
+        return NULL;
+    }
     return g;
 }
 
-void xenemu_guest_xs_claim(XenemuGuest *g)
+int xenemu_guest_xs_claim(XenemuGuest *g, uint32_t *req_id)
 {
     XenemuShared *s = lock_domain(g);
     XenemuPort *p;
 
     if (!s) {
-        return;
+        return -ESRCH;
     }
     p = &g->dom->ports[g->xs_port];
     if (p->owner != g->xs_ev.slot) {
         evc_set_owner_locked(s, g->dom, g->xs_port, g->xs_ev.slot);
     }
+    g->dom->xs_pid = getpid();
+    if (req_id) {
+        *req_id = ++g->dom->xs_req_id;
+    }
     xenemu_unlock(s);
+    return 0;
 }
 
 void xenemu_guest_close(XenemuGuest *g)
@@ -133,7 +208,7 @@ void *xenemu_guest_alloc_pages(XenemuGuest *g, unsigned int count,
         return NULL;
     }
     for (uint64_t pfn = 0; count && pfn < d->nr_pages && run < count; pfn++) {
-        if (test_bit(d->page_used, pfn)) {
+        if (d->page_owner[pfn] != XENEMU_OWNER_FREE) {
             run = 0;
         } else if (run++ == 0) {
             start = pfn;
@@ -145,7 +220,7 @@ void *xenemu_guest_alloc_pages(XenemuGuest *g, unsigned int count,
         return NULL;
     }
     for (uint64_t pfn = start; pfn < start + count; pfn++) {
-        change_bit(d->page_used, pfn, true);
+        d->page_owner[pfn] = getpid();
     }
     xenemu_unlock(s);
 
@@ -164,8 +239,8 @@ void xenemu_guest_free_pages(XenemuGuest *g, uint64_t gfn, unsigned int count)
     }
     for (uint64_t pfn = gfn; pfn < gfn + count && pfn < g->dom->nr_pages;
          pfn++) {
-        if (pfn != g->dom->store_gfn && pfn != g->dom->shared_info_frame) {
-            change_bit(g->dom->page_used, pfn, false);
+        if (g->dom->page_owner[pfn] != XENEMU_OWNER_DOMAIN) {
+            g->dom->page_owner[pfn] = XENEMU_OWNER_FREE;
         }
     }
     xenemu_unlock(s);
@@ -204,8 +279,8 @@ int xenemu_guest_grant_access(XenemuGuest *g, uint32_t peer_domid,
     }
     for (uint32_t ref = XENEMU_GNTTAB_NR_RESERVED; ref < XENEMU_NR_GRANTS;
          ref++) {
-        if (!test_bit(g->dom->gref_used, ref)) {
-            change_bit(g->dom->gref_used, ref, true);
+        if (g->dom->gref_owner[ref] == XENEMU_OWNER_FREE) {
+            g->dom->gref_owner[ref] = getpid();
             gref = ref;
             break;
         }
@@ -222,25 +297,17 @@ int xenemu_guest_grant_access(XenemuGuest *g, uint32_t peer_domid,
 int xenemu_guest_end_access(XenemuGuest *g, uint32_t gref)
 {
     XenemuShared *s;
-    uint16_t *pflags, flags;
 
     if (gref >= XENEMU_NR_GRANTS) {
         return -EINVAL;
     }
-    /* Linux's gnttab_end_foreign_access_ref_v1: revoke unless in use. */
-    pflags = &g->dom->grants[gref].flags;
-    flags = __atomic_load_n(pflags, __ATOMIC_ACQUIRE);
-    do {
-        if (flags & (GTF_reading | GTF_writing)) {
-            return -EBUSY;
-        }
-    } while (!__atomic_compare_exchange_n(pflags, &flags, 0, false,
-                                          __ATOMIC_ACQ_REL,
-                                          __ATOMIC_ACQUIRE));
+    if (!end_foreign_access(&g->dom->grants[gref])) {
+        return -EBUSY;
+    }
     if (gref >= XENEMU_GNTTAB_NR_RESERVED) {
         s = lock_domain(g);
         if (s) {
-            change_bit(g->dom->gref_used, gref, false);
+            g->dom->gref_owner[gref] = XENEMU_OWNER_FREE;
             xenemu_unlock(s);
         }
     }
@@ -260,7 +327,9 @@ int xenemu_guest_grant_raw(XenemuGuest *g, uint32_t gref, uint16_t flags,
         return -ESRCH;
     }
     /* Keep the allocator away from a forged entry until end_access. */
-    change_bit(g->dom->gref_used, gref, true);
+    if (gref >= XENEMU_GNTTAB_NR_RESERVED) {
+        g->dom->gref_owner[gref] = getpid();
+    }
     xenemu_unlock(s);
     write_entry(&g->dom->grants[gref], flags, domid, frame);
     return 0;
@@ -286,7 +355,7 @@ int xenemu_guest_evtchn_notify(XenemuGuest *g, uint32_t port)
 
 int xenemu_guest_evtchn_close(XenemuGuest *g, uint32_t port)
 {
-    return evc_unbind(&g->ev, port);
+    return evc_unbind(&g->ev, port, true);
 }
 
 int xenemu_guest_evtchn_fd(XenemuGuest *g)
@@ -302,15 +371,23 @@ static int64_t now_ms(void)
     return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-/* Pop a port from @h, waiting up to @timeout_ms for one to arrive. */
+/*
+ * Pop a port from @h, waiting up to @timeout_ms for one to arrive.  Unlike
+ * Linux's evtchn device, a guest kernel never reports a port it closed:
+ * stale entries are skipped.
+ */
 int xenemu_evc_wait(EvcHandle *h, int timeout_ms)
 {
     int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
     struct pollfd pfd = { .fd = h->fd, .events = POLLIN };
+    bool stale;
     int port, left;
 
     for (;;) {
-        port = evc_pop(h);
+        port = evc_pop(h, &stale);
+        if (port >= 0 && stale) {
+            continue;
+        }
         if (port != -EAGAIN || timeout_ms == 0) {
             return port;
         }

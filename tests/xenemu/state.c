@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +147,36 @@ void xenemu_lock(XenemuShared *s)
 void xenemu_unlock(XenemuShared *s)
 {
     pthread_mutex_unlock(&s->lock);
+}
+
+bool xenemu_pid_alive(pid_t pid)
+{
+    char path[32], buf[256], *end;
+    ssize_t len;
+    int fd;
+
+    if (kill(pid, 0) < 0 && errno == ESRCH) {
+        return false;
+    }
+    /*
+     * A zombie has exited (its fds are closed) but lingers until its parent
+     * reaps it: treat it as gone, as the kernel does.  Without /proc, kill()
+     * alone decides.
+     */
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return true;
+    }
+    len = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (len <= 0) {
+        return false;
+    }
+    buf[len] = '\0';
+    /* "pid (comm) S ...": comm may hold anything, the state follows it. */
+    end = strrchr(buf, ')');
+    return !end || end[1] != ' ' || (end[2] != 'Z' && end[2] != 'X');
 }
 
 XenemuDomain *xenemu_domain(XenemuShared *s, uint32_t domid)

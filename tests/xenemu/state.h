@@ -37,7 +37,7 @@
 #include <xen/grant_table.h>
 
 #define XENEMU_MAGIC        0x58454d55u     /* "XEMU" */
-#define XENEMU_VERSION      1
+#define XENEMU_VERSION      2
 
 #define XENEMU_PAGE_SHIFT   12
 #define XENEMU_PAGE         (1u << XENEMU_PAGE_SHIFT)
@@ -50,6 +50,14 @@
 
 /* Grant refs a guest kernel keeps for the toolstack (Linux: 8). */
 #define XENEMU_GNTTAB_NR_RESERVED 8
+
+/*
+ * Who holds a guest page or grant ref (XenemuDomain.page_owner, gref_owner):
+ * the pid of the guest process that allocated it, or one of these.
+ */
+#define XENEMU_OWNER_FREE   0
+#define XENEMU_OWNER_DOMAIN (-1)    /* toolstack-built: never reclaimed */
+#define XENEMU_OWNER_ORPHAN (-2)    /* owner died while a backend held it */
 
 enum {
     PORT_FREE = 0,
@@ -78,6 +86,8 @@ typedef struct XenemuDomain {
     uint64_t shared_info_frame;
     uint64_t store_gfn;         /* 0 for dom0 */
     uint32_t store_port;        /* in this domain's port space */
+    int32_t xs_pid;             /* guest process that used the ring last */
+    uint32_t xs_req_id;         /* last request id, unique across them */
     uint8_t uuid[16];
 
     grant_entry_v1_t grants[XENEMU_NR_GRANTS];
@@ -88,8 +98,8 @@ typedef struct XenemuDomain {
     uint32_t active_frame[XENEMU_NR_GRANTS];
     uint16_t active_domid[XENEMU_NR_GRANTS];
     /* Guest-kernel bookkeeping: grant refs and pages handed out. */
-    uint8_t gref_used[XENEMU_NR_GRANTS / 8];
-    uint8_t page_used[XENEMU_MAX_PAGES / 8];
+    int32_t gref_owner[XENEMU_NR_GRANTS];
+    int32_t page_owner[XENEMU_MAX_PAGES];
 
     XenemuPort ports[XENEMU_NR_PORTS];
 } XenemuDomain;
@@ -127,6 +137,13 @@ int xenemu_state_create(const char *dir);
 
 void xenemu_lock(XenemuShared *s);
 void xenemu_unlock(XenemuShared *s);
+
+/*
+ * Whether process @pid is still running (a zombie is not).  What a process
+ * holds in the state is reclaimed once it is gone, as the kernel does when
+ * it exits; a reused pid only delays that.
+ */
+bool xenemu_pid_alive(pid_t pid);
 
 /* Under the lock. */
 XenemuDomain *xenemu_domain(XenemuShared *s, uint32_t domid);

@@ -10,6 +10,31 @@
  * The state folder comes from $XENEMU_STATE (set by xenemu-run).  The domain
  * must have been created by `xenemu-run --guest N` (or xenemu_ctl).
  *
+ * One process at a time acts as a given domain.  What a guest kernel owns
+ * is shared by every process that opens the domain: the xenstore
+ * connection (one ring, with its watches and transactions) and the
+ * allocators of pages and grant refs.  Processes of one domain may take
+ * turns (a test and the children it forks): the ring goes to whoever calls
+ * xenemu_xs_* next, with the watches set so far, and a watch event goes to
+ * whichever process reads the ring first.  They must not overlap.
+ *
+ * What a process leaves behind when it dies, even by SIGKILL, is taken
+ * back by the time the next process has opened the domain, as a kernel
+ * does at exit: its event channels, pages and grant refs (a grant the
+ * backend still has mapped, and its page, once unmapped), and, when it was
+ * the last to use the xenstore ring, the connection's watches and
+ * transactions and what was on the ring for them (XS_RESET_WATCHES).
+ * Request ids are unique across processes, so a reply left on the ring
+ * never answers a new request; a message that fits the ring (1 KiB) moves
+ * in one piece, so a process killed halfway through leaves the ring at a
+ * message boundary.
+ *
+ * Waiting for event channels and xenstore watches together: poll() both
+ * xenemu_guest_evtchn_fd() and xenemu_xs_fd(), then call
+ * xenemu_guest_evtchn_wait() and xenemu_xs_read_watch() with a timeout of 0
+ * for whichever is readable.  A single-threaded process can also alternate
+ * the two calls with short timeouts.
+ *
  * Conventions: functions returning int return >= 0 on success and -errno on
  * failure; pointers are NULL on failure with errno set.
  *
@@ -27,7 +52,11 @@
 
 typedef struct XenemuGuest XenemuGuest;
 
-/* Attach to domain @domid of the environment in $XENEMU_STATE. */
+/*
+ * Attach to domain @domid of the environment in $XENEMU_STATE, taking back
+ * what dead processes left (above).  errno ESRCH: no such domain;
+ * ETIMEDOUT: xenstored does not serve the domain's ring.
+ */
 XenemuGuest *xenemu_guest_open(uint32_t domid);
 void xenemu_guest_close(XenemuGuest *g);
 uint32_t xenemu_guest_domid(XenemuGuest *g);
@@ -93,10 +122,11 @@ int xenemu_guest_evtchn_unmask(XenemuGuest *g, uint32_t port);
  * Xenstore over the domain's ring (struct xenstore_domain_interface, the
  * xs_wire.h protocol), as domain @domid.  Paths are absolute or relative to
  * /local/domain/<domid>.  tx is 0 outside a transaction.  Errors are the
- * ones xenstored reports (-EACCES, -ENOENT, -EAGAIN...).  One XenemuGuest
- * must not be used by two threads at once.  A domain has a single xenstore
- * ring: two processes attached to the same domain may take turns using it
- * (each call re-attaches to the ring's event channel) but not overlap.
+ * ones xenstored reports (-EACCES, -ENOENT, -EAGAIN...), and -ETIMEDOUT
+ * when xenstored does not answer within 30 s.  One XenemuGuest must not be
+ * used by two threads at once.  A domain has a single xenstore ring: two
+ * processes attached to the same domain may take turns using it (each call
+ * re-attaches to the ring's event channel) but not overlap (see above).
  */
 typedef uint32_t XenemuTx;
 
@@ -127,5 +157,15 @@ int xenemu_xs_unwatch(XenemuGuest *g, const char *path, const char *token);
  */
 int xenemu_xs_read_watch(XenemuGuest *g, int timeout_ms, char **path,
                          char **token);
+/*
+ * Readable (poll) when xenstored signalled the ring: then
+ * xenemu_xs_read_watch(g, 0, ...) returns the watch events that came in,
+ * or -EAGAIN if there were none (xenstored also signals when it consumes a
+ * request).  Events that arrived during other calls are buffered without
+ * waking it: call xenemu_xs_read_watch(g, 0, ...) until -EAGAIN before
+ * polling.  Only the XenemuGuest that used the ring last (opened the domain
+ * or made a xenemu_xs_* call) is woken.
+ */
+int xenemu_xs_fd(XenemuGuest *g);
 
 #endif /* XENEMU_GUEST_H */

@@ -280,6 +280,89 @@ static void test_copy(void)
     xenemu_guest_end_access(g, ro);
 }
 
+/* Allocate every free page of @h in as few runs as possible; count them. */
+static unsigned int alloc_all(XenemuGuest *h, bool *got_gfn, uint64_t gfn)
+{
+    unsigned int total = 0;
+    uint64_t start;
+
+    for (unsigned int run = 1u << 16; run; run /= 2) {
+        while (xenemu_guest_alloc_pages(h, run, &start)) {
+            *got_gfn |= gfn >= start && gfn < start + run;
+            total += run;
+        }
+    }
+    return total;
+}
+
+/*
+ * A guest process killed with every page and grant ref of the domain taken,
+ * one grant mapped by dom0: the next open takes everything back except that
+ * grant and its page, which follow once dom0 unmaps them.
+ */
+static void test_killed_process(void)
+{
+    int fds[2], status;
+    struct { uint64_t gfn; int gref; } held = { 0, -1 };
+    bool got_gfn = false;
+    XenemuGuest *h;
+    uint8_t *map = NULL;
+    uint64_t gfn;
+    pid_t pid;
+
+    if (pipe(fds) < 0) {
+        tap_ok(false, "killed process: pipe");
+        return;
+    }
+    pid = fork();
+    if (pid == 0) {
+        XenemuGuest *child = xenemu_guest_open(GUEST);
+        uint8_t *page = child ? xenemu_guest_alloc_pages(child, 1,
+                                                         &held.gfn) : NULL;
+
+        if (page) {
+            memset(page, 0x77, XENEMU_PAGE_SIZE);
+            held.gref = xenemu_guest_grant_access(child, 0, held.gfn, true);
+            alloc_all(child, &got_gfn, 0);
+            /* Every grant ref left, all for that page. */
+            while (xenemu_guest_grant_access(child, 0, held.gfn, true) > 0) {
+                continue;
+            }
+        }
+        if (write(fds[1], &held, sizeof(held)) == sizeof(held)) {
+            pause();
+        }
+        _exit(1);
+    }
+    if (read(fds[0], &held, sizeof(held)) == sizeof(held) && held.gref > 0) {
+        map = xengnttab_map_grant_ref(xgt, GUEST, held.gref, PROT_READ);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    close(fds[0]);
+    close(fds[1]);
+    if (!tap_ok(map != NULL, "a killed process's grant is mapped by dom0")) {
+        return;
+    }
+
+    h = xenemu_guest_open(GUEST);
+    tap_ok(h && alloc_all(h, &got_gfn, held.gfn) > 0 && !got_gfn &&
+           map[0] == 0x77 && map[4095] == 0x77,
+           "its pages are reclaimed at the next open, except the mapped one");
+    gfn = held.gfn;
+    tap_ok(h && xenemu_guest_grant_access(h, 0, gfn, true) > 0 &&
+           xenemu_guest_grant_flags(h, held.gref) & GTF_reading,
+           "its grant refs too, except the mapped one");
+    xenemu_guest_close(h);
+
+    xengnttab_unmap(xgt, map, 1);
+    h = xenemu_guest_open(GUEST);
+    tap_ok(h && xenemu_guest_grant_flags(h, held.gref) == 0 &&
+           alloc_all(h, &got_gfn, held.gfn) > 0 && got_gfn,
+           "once unmapped, that grant is revoked and its page reclaimed");
+    xenemu_guest_close(h);
+}
+
 static void test_foreign_and_info(void)
 {
     xenforeignmemory_handle *fmem = xenforeignmemory_open(NULL, 0);
@@ -314,7 +397,7 @@ static void test_foreign_and_info(void)
 
 int main(void)
 {
-    tap_plan(37);
+    tap_plan(41);
     g = xenemu_guest_open(GUEST);
     xgt = xengnttab_open(NULL, 0);
     if (!tap_ok(g && xgt, "open guest and gnttab")) {
@@ -326,6 +409,7 @@ int main(void)
     test_xenstore_gref();
     test_copy();
     test_foreign_and_info();
+    test_killed_process();
     tap_ok(xengnttab_close(xgt) == 0, "close");
     xenemu_guest_close(g);
     return tap_done();

@@ -77,7 +77,10 @@ static int read_int(const char *path)
     return v;
 }
 
-/* Wait (via a watch) until @path reads @want. */
+/*
+ * Wait (via a watch) until @path reads @want: up to 30 s, which a loaded CI
+ * machine starting QEMU may need.
+ */
 static bool wait_state(const char *path, int want)
 {
     char *p, *t;
@@ -86,7 +89,7 @@ static bool wait_state(const char *path, int want)
     xenemu_xs_watch(g, path, "st");
     for (int i = 0; i < 100 && !ok; i++) {
         ok = read_int(path) == want;
-        if (!ok && xenemu_xs_read_watch(g, 100, &p, &t) == 0) {
+        if (!ok && xenemu_xs_read_watch(g, 300, &p, &t) == 0) {
             free(p);
             free(t);
         }

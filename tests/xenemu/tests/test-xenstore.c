@@ -9,6 +9,8 @@
  */
 
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include <xenstore.h>
+#include <xen/io/xs_wire.h>
 
 #include "tap.h"
 #include "xenemu-guest.h"
@@ -159,6 +162,36 @@ static void test_watches(void)
     xenemu_xs_unwatch(g, "/local/domain/0/backend", "be");
 }
 
+/* Drop the watch events that came in so far. */
+static void drain_watches(void)
+{
+    char *p, *t;
+
+    while (xenemu_xs_read_watch(g, 0, &p, &t) == 0) {
+        free(p);
+        free(t);
+    }
+}
+
+/* One poll() for a watch event or an event channel, whichever comes. */
+static void test_poll_both(void)
+{
+    struct pollfd pfd[2] = {
+        { .fd = xenemu_guest_evtchn_fd(g), .events = POLLIN },
+        { .fd = xenemu_xs_fd(g), .events = POLLIN },
+    };
+
+    xenemu_xs_watch(g, "data/p", "p");
+    next_watch_is("data/p", "p", 2000);     /* the one at registration */
+    drain_watches();
+    xs_write(xsh, XBT_NULL, "/local/domain/1/data/p", "1", 1);
+    tap_ok(poll(pfd, 2, 2000) == 1 && !pfd[0].revents &&
+           (pfd[1].revents & POLLIN) && next_watch_is("data/p", "p", 0),
+           "the xenstore fd wakes poll() for a watch event");
+    xenemu_xs_unwatch(g, "data/p", "p");
+    drain_watches();
+}
+
 static void test_transactions(void)
 {
     XenemuTx tx;
@@ -237,6 +270,119 @@ static void test_turns(void)
            "another process of the domain used xenstore; ours still works");
 }
 
+/* Exit status of a child process running @fn. */
+static int in_child(int (*fn)(void))
+{
+    int status;
+    pid_t pid = fork();
+
+    if (pid == 0) {
+        _exit(fn());
+    }
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static int read_hello(void)
+{
+    XenemuGuest *child = xenemu_guest_open(GUEST);
+    char *val = child ? xenemu_xs_read(child, 0, "data/hello", NULL) : NULL;
+
+    return val && !strcmp(val, "world") ? 0 : 1;
+}
+
+/*
+ * A process killed between a request and its reply leaves the reply on the
+ * ring.  Forge that (a request with id 1 that nobody reads the answer of):
+ * the next process's first request must not take it for its own.
+ */
+static void test_stale_reply(void)
+{
+    struct xenstore_domain_interface *xs = NULL;
+    struct xsd_sockmsg hdr = { .type = XS_READ, .req_id = 1, .len = 5 };
+    char msg[sizeof(hdr) + 5];
+    char *ref = xenemu_xs_read(g, 0, "store/ring-ref", NULL);
+
+    if (ref) {
+        xs = xenemu_guest_gfn_to_ptr(g, strtoull(ref, NULL, 10));
+        free(ref);
+    }
+    if (!tap_ok(xs != NULL, "find the domain's xenstore ring")) {
+        return;
+    }
+    memcpy(msg, &hdr, sizeof(hdr));
+    memcpy(msg + sizeof(hdr), "name", 5);
+    for (size_t i = 0; i < sizeof(msg); i++) {
+        xs->req[MASK_XENSTORE_IDX(xs->req_prod + i)] = msg[i];
+    }
+    __atomic_store_n(&xs->req_prod, xs->req_prod + sizeof(msg),
+                     __ATOMIC_RELEASE);
+    tap_ok(in_child(read_hello) == 0,
+           "a new process's request ids never match a stale reply's");
+}
+
+static int fresh_watcher(void)
+{
+    XenemuGuest *child = xenemu_guest_open(GUEST);
+    int ret = 0;
+
+    if (!child) {
+        return 4;
+    }
+    if (xenemu_xs_read_watch(child, 200, &(char *){0}, &(char *){0}) !=
+        -EAGAIN) {
+        ret |= 1;
+    }
+    if (xenemu_xs_watch(child, "data/k", "k") < 0) {
+        ret |= 2;
+    }
+    xenemu_xs_unwatch(child, "data/k", "k");
+    return ret;
+}
+
+/*
+ * Watches belong to the domain's xenstore connection, which outlives the
+ * process that set them: one killed with a watch set (and an event for it
+ * on the ring) must not hand either to the next process.
+ */
+static void test_killed_watcher(void)
+{
+    int fds[2], status, ret;
+    bool watching;
+    char c;
+    pid_t pid;
+
+    if (pipe(fds) < 0) {
+        tap_ok(false, "killed watcher: pipe");
+        return;
+    }
+    pid = fork();
+    if (pid == 0) {
+        XenemuGuest *child = xenemu_guest_open(GUEST);
+
+        if (child && xenemu_xs_watch(child, "data/k", "k") == 0 &&
+            write(fds[1], "w", 1) == 1) {
+            pause();
+        }
+        _exit(1);
+    }
+    close(fds[1]);
+    watching = read(fds[0], &c, 1) == 1;
+    close(fds[0]);
+    xs_write(xsh, XBT_NULL, "/local/domain/1/data/k", "1", 1);
+    usleep(100000);
+    kill(pid, SIGKILL);
+    /* Still a zombie, not reaped yet: dead all the same. */
+    waitid(P_PID, pid, &(siginfo_t){0}, WEXITED | WNOWAIT);
+    ret = in_child(fresh_watcher);
+    waitpid(pid, &status, 0);
+    tap_ok(watching && !(ret & ~1),
+           "the next process sets the same watch as a killed one (status %d)",
+           ret);
+    tap_ok(watching && !(ret & ~2),
+           "and gets no event of the killed process's watch");
+}
+
 /* As libxl relies on: xenstored notices a destroyed domain by itself. */
 static void test_domain_lifecycle(void)
 {
@@ -266,7 +412,7 @@ static void test_domain_lifecycle(void)
 int main(void)
 {
     alarm(60);      /* a lost wake-up fails the run instead of hanging it */
-    tap_plan(33);
+    tap_plan(38);
     g = xenemu_guest_open(GUEST);
     xsh = xs_open(0);
     if (!tap_ok(g && xsh, "open guest and a dom0 xenstore connection")) {
@@ -275,9 +421,12 @@ int main(void)
     test_access();
     test_perms();
     test_watches();
+    test_poll_both();
     test_transactions();
     test_big_and_reopen();
     test_turns();
+    test_stale_reply();
+    test_killed_watcher();
     test_domain_lifecycle();
     xenemu_guest_close(g);
     xs_close(xsh);
