@@ -25,8 +25,21 @@ struct XenEventChannel {
     void *opaque;
     /* Where the handler runs; NULL while detached. */
     AioContext *ctx;
+    /* The context is busy-polling the handler (io_poll_begin..end). */
+    bool polling;
+    /* An event was consumed while polling and the port left masked. */
+    bool masked;
     QLIST_ENTRY(XenEventChannel) link;
 };
+
+static void xen_device_evtchn_unmask(XenEventChannel *channel)
+{
+    if (xenevtchn_unmask(channel->xeh, channel->local_port)) {
+        error_report("xen device %s: cannot unmask event channel %d: %s",
+                     channel->xendev->name, channel->local_port,
+                     strerror(errno));
+    }
+}
 
 /* io_read: consume the event, re-arm the channel, then do the work. */
 static void xen_device_evtchn_event(void *opaque)
@@ -37,16 +50,42 @@ static void xen_device_evtchn_event(void *opaque)
     if (port < 0) {
         return;
     }
-    /*
-     * Unmask before handling so that an event raised while the handler
-     * runs makes the fd readable again instead of being lost.
-     */
-    if (xenevtchn_unmask(channel->xeh, port)) {
-        error_report("xen device %s: cannot unmask event channel %d: %s",
-                     channel->xendev->name, port, strerror(errno));
-    }
     trace_xen_device_evtchn_event(channel->xendev->name, port);
+    /*
+     * While the context polls, the handler runs without events: the port
+     * stays masked so that the peer's notifications neither wake this
+     * thread nor cost it a read and an unmask each, until polling ends.
+     * Otherwise unmask before handling, so that an event raised while the
+     * handler runs makes the fd readable again instead of being lost.
+     */
+    if (channel->polling) {
+        channel->masked = true;
+    } else {
+        xen_device_evtchn_unmask(channel);
+    }
     channel->handler(channel->opaque);
+}
+
+static void xen_device_evtchn_poll_begin(void *opaque)
+{
+    XenEventChannel *channel = opaque;
+
+    channel->polling = true;
+}
+
+/*
+ * aio_poll() calls io_poll once more after this, so that work signalled
+ * only by an event that stayed pending while masked is found as well.
+ */
+static void xen_device_evtchn_poll_end(void *opaque)
+{
+    XenEventChannel *channel = opaque;
+
+    channel->polling = false;
+    if (channel->masked) {
+        channel->masked = false;
+        xen_device_evtchn_unmask(channel);
+    }
 }
 
 /*
@@ -76,11 +115,19 @@ static void xen_device_evtchn_poll_ready(void *opaque)
 
 static void xen_device_evtchn_attach(XenEventChannel *channel)
 {
-    aio_set_fd_handler(channel->ctx, xenevtchn_fd(channel->xeh), true,
-                       xen_device_evtchn_event, NULL, xen_device_evtchn_poll,
-                       xen_device_evtchn_poll_ready, channel);
+    int fd = xenevtchn_fd(channel->xeh);
+
+    aio_set_fd_handler(channel->ctx, fd, true, xen_device_evtchn_event, NULL,
+                       xen_device_evtchn_poll, xen_device_evtchn_poll_ready,
+                       channel);
+    aio_set_fd_poll(channel->ctx, fd, xen_device_evtchn_poll_begin,
+                    xen_device_evtchn_poll_end);
 }
 
+/*
+ * Removing the handler ends polling without io_poll_end: unmask here, so
+ * that an event left pending is delivered to whoever attaches next.
+ */
 static void xen_device_evtchn_detach(XenEventChannel *channel)
 {
     if (!channel->ctx) {
@@ -89,6 +136,7 @@ static void xen_device_evtchn_detach(XenEventChannel *channel)
     aio_set_fd_handler(channel->ctx, xenevtchn_fd(channel->xeh), true,
                        NULL, NULL, NULL, NULL, NULL);
     channel->ctx = NULL;
+    xen_device_evtchn_poll_end(channel);
 }
 
 XenEventChannel *xen_device_evtchn_bind(XenDevice *xendev,

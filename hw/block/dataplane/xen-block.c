@@ -201,11 +201,13 @@ QEMU_BUILD_BUG_ON(offsetof(struct blkif_response, status) !=
  * memory is only touched as far as requests actually reach.
  */
 #define XEN_BLOCK_BOUNCE_BUDGET (64 * MiB)
-/* Guest-triggerable messages: at most this many per window per ring. */
+/* Segments of completed reads copied to the guest in one grant copy. */
+#define XEN_BLOCK_READ_BATCH 128
 
 typedef struct XenBlockRequest {
     XenBlockDataPlane *dataplane;
     QSLIST_ENTRY(XenBlockRequest) free_link;
+    QSIMPLEQ_ENTRY(XenBlockRequest) read_link;
 
     uint64_t id;
     /* The operation echoed in the response. */
@@ -254,6 +256,11 @@ struct XenBlockDataPlane {
     bool barrier_submitted;
     /* Request slots off the free list. */
     unsigned int nr_busy;
+    /* In xen_block_handle_requests(), which pushes responses at its end. */
+    bool in_handler;
+    /* Completed reads whose data the bottom half copies to the guest. */
+    QSIMPLEQ_HEAD(, XenBlockRequest) reads;
+    XenDeviceGrantCopySegment read_batch[XEN_BLOCK_READ_BATCH];
 
     unsigned int max_segs;
     unsigned int nr_requests;
@@ -329,11 +336,31 @@ static void xen_block_push_responses(XenBlockDataPlane *dp)
     }
 }
 
-/* From a completion: the bottom half pushes responses in batches. */
+/*
+ * From a completion.  While other requests are in flight the bottom half
+ * pushes the responses of the completions around this one together, with
+ * one notification.  The last one is answered at once: nothing would batch
+ * with it, and a bottom half would cost it a trip round the event loop (a
+ * polling context even leaves poll mode to run one).  The ring handler
+ * pushes the responses written while it runs itself.
+ */
 static void xen_block_request_complete(XenBlockRequest *req, int16_t status)
 {
+    XenBlockDataPlane *dp = req->dataplane;
+
     xen_block_request_finish(req, status);
-    qemu_bh_schedule(req->dataplane->bh);
+    if (dp->in_handler) {
+        return;
+    }
+    if (dp->nr_busy) {
+        qemu_bh_schedule(dp->bh);
+        return;
+    }
+    xen_block_push_responses(dp);
+    /* Requests left on the ring while every slot was in use. */
+    if (dp->ring.req_cons != qatomic_read(&dp->sring->req_prod)) {
+        qemu_bh_schedule(dp->bh);
+    }
 }
 
 static bool xen_block_request_copy_data(XenBlockRequest *req)
@@ -638,16 +665,70 @@ static void xen_block_write_done(void *opaque, int ret)
                                               BLKIF_RSP_OKAY);
 }
 
+/*
+ * Copy the data of the queued reads to the guest and finish them, with one
+ * grant copy for as many as fit in a batch.  A failed batch is copied again
+ * request by request to find the reads that fail: copying to the guest
+ * twice is harmless.
+ */
+static void xen_block_copy_reads(XenBlockDataPlane *dp)
+{
+    XenBlockRequest *req, *next;
+
+    while ((req = QSIMPLEQ_FIRST(&dp->reads))) {
+        unsigned int nr_segs = 0;
+        Error *local_err = NULL;
+
+        if (req->nr_segs > XEN_BLOCK_READ_BATCH) {
+            QSIMPLEQ_REMOVE_HEAD(&dp->reads, read_link);
+            xen_block_request_finish(req, xen_block_request_copy_data(req) ?
+                                          BLKIF_RSP_OKAY : BLKIF_RSP_ERROR);
+            continue;
+        }
+        for (next = req;
+             next && nr_segs + next->nr_segs <= XEN_BLOCK_READ_BATCH;
+             next = QSIMPLEQ_NEXT(next, read_link)) {
+            memcpy(&dp->read_batch[nr_segs], next->copy,
+                   next->nr_segs * sizeof(dp->read_batch[0]));
+            nr_segs += next->nr_segs;
+        }
+        xen_device_grant_copy(dp->xendev, true, dp->read_batch, nr_segs,
+                              &local_err);
+        while (req != next) {
+            int16_t status = BLKIF_RSP_OKAY;
+
+            QSIMPLEQ_REMOVE_HEAD(&dp->reads, read_link);
+            if (local_err && !xen_block_request_copy_data(req)) {
+                status = BLKIF_RSP_ERROR;
+            }
+            xen_block_request_finish(req, status);
+            req = QSIMPLEQ_FIRST(&dp->reads);
+        }
+        error_free(local_err);
+    }
+}
+
+/*
+ * While other requests are in flight the data is copied by the bottom
+ * half, together with that of the reads completing around this one.
+ */
 static void xen_block_read_done(void *opaque, int ret)
 {
     XenBlockRequest *req = opaque;
+    XenBlockDataPlane *dp = req->dataplane;
 
     xen_block_io_done(req, ret);
-    if (ret < 0 || !xen_block_request_copy_data(req)) {
+    if (ret < 0) {
         xen_block_request_complete(req, BLKIF_RSP_ERROR);
         return;
     }
-    xen_block_request_complete(req, BLKIF_RSP_OKAY);
+    if (dp->nr_busy > 1 && !dp->in_handler) {
+        QSIMPLEQ_INSERT_TAIL(&dp->reads, req, read_link);
+        qemu_bh_schedule(dp->bh);
+        return;
+    }
+    xen_block_request_complete(req, xen_block_request_copy_data(req) ?
+                                    BLKIF_RSP_OKAY : BLKIF_RSP_ERROR);
 }
 
 static void xen_block_submit(XenBlockRequest *req)
@@ -717,6 +798,9 @@ static bool xen_block_handle_requests(void *opaque)
     int more;
 
     aio_context_acquire(dp->ctx);
+    dp->in_handler = true;
+    progress = !QSIMPLEQ_EMPTY(&dp->reads);
+    xen_block_copy_reads(dp);
     xen_block_start_barrier(dp);
     if (dp->halted || dp->stopping) {
         goto out;
@@ -777,9 +861,31 @@ static bool xen_block_handle_requests(void *opaque)
     blk_io_unplug(dp->blk);
 
 out:
+    dp->in_handler = false;
     xen_block_push_responses(dp);
     aio_context_release(dp->ctx);
     return progress;
+}
+
+/*
+ * The event channel handler, also run over and over while the context
+ * polls.  What polling mostly finds is no request, no barrier to start, no
+ * read to copy, and req_event already asking for a notification after
+ * req_cons (set before a full barrier by an earlier final check): nothing
+ * to do then, not even taking the lock or writing to the shared page.
+ * Responses written meanwhile are the bottom half's to push.
+ */
+static bool xen_block_event(void *opaque)
+{
+    XenBlockDataPlane *dp = opaque;
+    RING_IDX cons = dp->ring.req_cons;
+
+    if (!dp->barrier && QSIMPLEQ_EMPTY(&dp->reads) &&
+        qatomic_read(&dp->sring->req_prod) == cons &&
+        qatomic_read(&dp->sring->req_event) == cons + 1) {
+        return false;
+    }
+    return xen_block_handle_requests(dp);
 }
 
 static void xen_block_bh(void *opaque)
@@ -806,6 +912,7 @@ XenBlockDataPlane *xen_block_dataplane_create(XenDevice *xendev,
     dp->bh = aio_bh_new_guarded(dp->ctx, xen_block_bh, dp,
                                 &DEVICE(xendev)->mem_reentrancy_guard);
     QSLIST_INIT(&dp->free_requests);
+    QSIMPLEQ_INIT(&dp->reads);
     return dp;
 }
 
@@ -976,8 +1083,7 @@ void xen_block_dataplane_start(XenBlockDataPlane *dp,
      * poll that context, so its handler only ever runs in dp->ctx.
      */
     dp->event_channel = xen_device_evtchn_bind(xendev, event_channel,
-                                               xen_block_handle_requests, dp,
-                                               errp);
+                                               xen_block_event, dp, errp);
     if (!dp->event_channel) {
         goto fail_ctx;
     }
