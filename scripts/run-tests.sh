@@ -21,7 +21,8 @@ run_suite() {
     local p f s
     p=$(grep -cE '^ok [0-9]+' "$log" | head -1)
     s=$(grep -cE '^ok [0-9]+.*# *(SKIP|skip)' "$log" | head -1)
-    f=$(grep -cE '^not ok [0-9]+' "$log" | head -1)
+    # "not ok ... # TODO" is a known failure reported for information.
+    f=$(grep -E '^not ok [0-9]+' "$log" | grep -cvE '# *TODO')
     p=$((p - s))
     if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
         f=1
@@ -78,6 +79,9 @@ run_suite hostile-guest "$top/tests/check-hostile.sh" "$qemu" "$xenemu"
 # The behaviour we share with stock QEMU 7.2, checked on stock QEMU.
 run_suite xen-block-qtest-stock xen_qtest "$stock_qemu" \
     env XEN_BLOCK_TEST_REFERENCE=1 "$qtest/xen-block-test"
+# Real Xen 4.17 under TCG: Linux guests started by xl use our qdisk disks
+# (and stock QEMU's, for comparison; its failures are marked TODO).
+run_suite xen-e2e "$top/tests/xen-e2e/run" "$qemu"
 # Figures only: each case passes when both QEMUs completed it.
 run_suite bench-vs-stock "$top/scripts/bench.sh" --time 1 --rounds 1 --tap
 grep -vE '^(ok|not ok|1\.\.)' "$logdir/bench-vs-stock.log" | sed 's/^/    /'
