@@ -3,8 +3,8 @@
 # under the same Xen test double: the userspace blkfront (guest domain 1)
 # drives a xen-disk of each in turn, served from an IOThread, with the same
 # blkfront options (a Linux-like frontend: 16-page ring, indirect requests
-# of 32 segments when offered).  Prints a table of IOPS, MB/s and the ratio
-# ours/stock; speed is reported, never judged.
+# of 32 segments when offered).  Prints a table of median IOPS, MB/s and
+# the ratio ours/stock; speed is reported, never judged.
 #
 # Usage: bench.sh [--time SEC] [--rounds N] [--tap]
 #   --tap  also print TAP: one test per case, passing when both backends
@@ -69,22 +69,26 @@ field() {
     echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
 
-# The better of two BENCH lines: a complete one without errors, more IOPS.
-better() {
-    local iops
-    iops=$(field "$1" iops)
-    if [ -n "$iops" ] && [ "$(field "$1" errors)" = 0 ] &&
-       { [ -z "$2" ] ||
-         [ "${iops%.*}" -gt "$(field "$2" iops | cut -d. -f1)" ]; }; then
-        echo "$1"
-    else
-        echo "$2"
-    fi
+# The median by IOPS of the complete, error-free BENCH lines on stdin.
+median() {
+    local lines=() line
+    while IFS= read -r line; do
+        if [ -n "$(field "$line" iops)" ] &&
+           [ "$(field "$line" errors)" = 0 ]; then
+            lines+=("$line")
+        fi
+    done
+    [ ${#lines[@]} = 0 ] && return
+    printf '%s\n' "${lines[@]}" |
+        awk '{ for (i = 1; i <= NF; i++)
+                   if ($i ~ /^iops=/) print substr($i, 6) "\t" $0 }' |
+        sort -n | cut -f2- | sed -n "$(( (${#lines[@]} + 1) / 2 ))p"
 }
 
-# Best of @rounds for each backend, alternating so both see the same load.
+# Median of @rounds for each backend, alternating so both see the same
+# load.
 run() {
-    local n=0 failed=0 c name opts r best_s best_o
+    local n=0 failed=0 c name opts r runs_s runs_o best_s best_o
     image=$(mktemp /dev/shm/xen-bench.XXXXXX)
     truncate -s 256M "$image"
     # Reads of a sparse file measure nothing: give it data first.
@@ -96,14 +100,16 @@ run() {
     for c in "${cases[@]}"; do
         name=${c%%|*}
         opts=${c#*|}
-        best_s=""
-        best_o=""
+        runs_s=""
+        runs_o=""
         for r in $(seq "$rounds"); do
             # shellcheck disable=SC2086
-            best_s=$(better "$(bench_one "$stock" $opts)" "$best_s")
+            runs_s+="$(bench_one "$stock" $opts)"$'\n'
             # shellcheck disable=SC2086
-            best_o=$(better "$(bench_one "$ours" $opts)" "$best_o")
+            runs_o+="$(bench_one "$ours" $opts)"$'\n'
         done
+        best_s=$(printf '%s' "$runs_s" | median)
+        best_o=$(printf '%s' "$runs_o" | median)
         n=$((n + 1))
         if [ -z "$best_s" ] || [ -z "$best_o" ]; then
             printf '%-24s %s\n' "$name" "did not complete"

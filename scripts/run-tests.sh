@@ -83,7 +83,7 @@ run_suite xen-block-qtest-stock xen_qtest "$stock_qemu" \
 # (and stock QEMU's, for comparison; its failures are marked TODO).
 run_suite xen-e2e "$top/tests/xen-e2e/run" "$qemu"
 # Figures only: each case passes when both QEMUs completed it.
-run_suite bench-vs-stock "$top/scripts/bench.sh" --time 1 --rounds 1 --tap
+run_suite bench-vs-stock "$top/scripts/bench.sh" --time 1 --rounds 3 --tap
 grep -vE '^(ok|not ok|1\.\.)' "$logdir/bench-vs-stock.log" | sed 's/^/    /'
 
 if [ "$skipped" != 0 ]; then
