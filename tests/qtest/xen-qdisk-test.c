@@ -430,20 +430,28 @@ static void test_bad_area(void)
     qtest_quit(qts);
 }
 
-/* device_del while the guest writes: nothing it saw acknowledged is lost */
-static void test_device_del_inflight(void)
+/* QEMU with xen-disk "disk0" (xvda) on @image, added by QMP, in InitWait */
+static QTestState *start_with_disk0(const char *image)
 {
-    g_autofree char *image = xen_test_make_image(IMAGE_SIZE);
     g_autofree char *drive = g_strdup_printf(
         "-drive if=none,id=d0,file=%s,format=raw", image);
     g_autofree char *be = xen_test_backend_path("qdisk", 51712);
     QTestState *qts = start(drive);
-    GPid writer;
 
     qtest_qmp_assert_success(qts, "{'execute': 'device_add', 'arguments': "
                              "{'driver': 'xen-disk', 'id': 'disk0', "
                              "'vdev': 'xvda', 'drive': 'd0'}}");
     g_assert_true(xen_test_wait_value(be, "state", "2"));
+    return qts;
+}
+
+/* device_del while the guest writes: nothing it saw acknowledged is lost */
+static void test_device_del_inflight(void)
+{
+    g_autofree char *image = xen_test_make_image(IMAGE_SIZE);
+    g_autofree char *be = xen_test_backend_path("qdisk", 51712);
+    QTestState *qts = start_with_disk0(image);
+    GPid writer;
 
     writer = xen_test_blkfront_start("--vdev xvda verify 0 16M --qd 32 "
                                      "--image %s", image);
@@ -464,15 +472,8 @@ static void test_device_del_inflight(void)
 static void test_device_del_idle(void)
 {
     g_autofree char *image = xen_test_make_image(IMAGE_SIZE);
-    g_autofree char *drive = g_strdup_printf(
-        "-drive if=none,id=d0,file=%s,format=raw", image);
     g_autofree char *be = xen_test_backend_path("qdisk", 51712);
-    QTestState *qts = start(drive);
-
-    qtest_qmp_assert_success(qts, "{'execute': 'device_add', 'arguments': "
-                             "{'driver': 'xen-disk', 'id': 'disk0', "
-                             "'vdev': 'xvda', 'drive': 'd0'}}");
-    g_assert_true(xen_test_wait_value(be, "state", "2"));
+    QTestState *qts = start_with_disk0(image);
     qtest_qmp_assert_success(qts, "{'execute': 'device_del', 'arguments': "
                              "{'id': 'disk0'}}");
     qtest_qmp_eventwait(qts, "DEVICE_DELETED");
