@@ -231,6 +231,23 @@ static void verify_data(const char *vdev, const char *image)
     g_assert_nonnull(strstr(out, "verify=ok"));
 }
 
+/* libxl attaches @d to running QEMU, which creates the device (InitWait) */
+static void attach_created(const LibxlDisk *d)
+{
+    g_autofree char *be = xen_test_backend_path("qdisk", d->devid);
+
+    libxl_attach(d);
+    g_assert_true(xen_test_wait_value(be, "state", "2"));
+}
+
+/* libxl detaches @devid: device @type, its drive on @image, IOThread gone */
+static void detach_gone(QTestState *qts, unsigned long devid,
+                        const char *type, const char *image)
+{
+    libxl_detach(devid);
+    check_gone(qts, type, image);
+}
+
 static void test_raw_disk(void)
 {
     g_autofree char *image = xen_test_make_image(IMAGE_SIZE);
@@ -259,8 +276,7 @@ static void test_raw_disk(void)
     g_assert_cmpint(xen_test_blkfront(&out, "--vdev xvda discard 0 1M"),
                     ==, 0);
 
-    libxl_detach(51712);
-    check_gone(qts, "xen-disk", image);
+    detach_gone(qts, 51712, "xen-disk", image);
     qtest_quit(qts);
     unlink(image);
 }
@@ -299,13 +315,11 @@ static void test_image_formats(void)
         g_test_message("format %s", image_formats[i].libxl);
         g_assert_cmpint(system(cmd), ==, 0);
         /* Written while QEMU runs. */
-        libxl_attach(&disk);
-        g_assert_true(xen_test_wait_value(be, "state", "2"));
+        attach_created(&disk);
         g_assert_false(xen_test_exists(discard));
         verify_data("xvdb", NULL);
 
-        libxl_detach(51728);
-        check_gone(qts, "xen-disk", image);
+        detach_gone(qts, 51728, "xen-disk", image);
         unlink(image);
     }
     qtest_quit(qts);
@@ -324,8 +338,7 @@ static void test_readonly_disk(void)
     };
     QTestState *qts = start("");
 
-    libxl_attach(&disk);
-    g_assert_true(xen_test_wait_value(be, "state", "2"));
+    attach_created(&disk);
     xen_test_assert_key(be, "info", "4");
     xen_test_assert_key(be, "mode", "r");
     g_assert_cmpint(xen_test_blkfront(&out, "--vdev xvdc write 0 64K "
@@ -334,8 +347,7 @@ static void test_readonly_disk(void)
     g_assert_cmpuint(len, ==, IMAGE_SIZE);
     g_assert_true(buffer_is_zero(data, len));
 
-    libxl_detach(51744);
-    check_gone(qts, "xen-disk", image);
+    detach_gone(qts, 51744, "xen-disk", image);
     qtest_quit(qts);
     unlink(image);
 }
@@ -351,13 +363,11 @@ static void test_cdrom(void)
     };
     QTestState *qts = start("");
 
-    libxl_attach(&disk);
-    g_assert_true(xen_test_wait_value(be, "state", "2"));
+    attach_created(&disk);
     xen_test_assert_key(be, "info", "7");
     g_assert_cmpint(count_devices(qts, "xen-cdrom"), ==, 1);
 
-    libxl_detach(5632);
-    check_gone(qts, "xen-cdrom", image);
+    detach_gone(qts, 5632, "xen-cdrom", image);
     qtest_quit(qts);
     unlink(image);
 }
@@ -367,7 +377,6 @@ static void test_direct_io(void)
 {
     g_autofree char *image = g_strdup("/var/tmp/xen-test-direct.XXXXXX");
     g_autofree char *params = NULL;
-    g_autofree char *be = xen_test_backend_path("qdisk", 51712);
     LibxlDisk disk = {
         .devid = 51712, .vdev = "xvda", .mode = "w",
         .device_type = "disk", .discard_enable = "1",
@@ -383,12 +392,10 @@ static void test_direct_io(void)
     disk.params = params;
 
     qts = start("");
-    libxl_attach(&disk);
-    g_assert_true(xen_test_wait_value(be, "state", "2"));
+    attach_created(&disk);
     g_assert_true(node_is_direct(qts, image));
     verify_data("xvda", image);
-    libxl_detach(51712);
-    check_gone(qts, "xen-disk", image);
+    detach_gone(qts, 51712, "xen-disk", image);
     qtest_quit(qts);
     unlink(image);
 }
@@ -421,10 +428,8 @@ static void test_bad_area(void)
         g_autofree char *image = xen_test_make_image(IMAGE_SIZE);
 
         disk.params = image;
-        libxl_attach(&disk);
-        g_assert_true(xen_test_wait_value(be, "state", "2"));
-        libxl_detach(51712);
-        check_gone(qts, "xen-disk", image);
+        attach_created(&disk);
+        detach_gone(qts, 51712, "xen-disk", image);
         unlink(image);
     }
     qtest_quit(qts);
@@ -489,18 +494,15 @@ static void test_json_target(void)
     g_autofree char *params = g_strdup_printf(
         "json:{\"driver\": \"raw\", \"file\": {\"driver\": \"file\", "
         "\"filename\": \"%s\"}}", image);
-    g_autofree char *be = xen_test_backend_path("qdisk", 51712);
     LibxlDisk disk = {
         .devid = 51712, .vdev = "xvda", .params = params, .mode = "w",
         .device_type = "disk", .discard_enable = "0",
     };
     QTestState *qts = start("");
 
-    libxl_attach(&disk);
-    g_assert_true(xen_test_wait_value(be, "state", "2"));
+    attach_created(&disk);
     verify_data("xvda", image);
-    libxl_detach(51712);
-    check_gone(qts, "xen-disk", image);
+    detach_gone(qts, 51712, "xen-disk", image);
     qtest_quit(qts);
     unlink(image);
 }
@@ -558,8 +560,7 @@ static void test_nbd_url(void)
                                 &server, NULL));
     g_assert_true(wait_listening(port));
     qts = start("");
-    libxl_attach(&disk);
-    g_assert_true(xen_test_wait_value(be, "state", "2"));
+    attach_created(&disk);
     xen_test_assert_key(be, "sectors", "32768");
     verify_data("xvda", image);
     libxl_detach(51712);
