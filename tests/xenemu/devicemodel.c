@@ -123,6 +123,12 @@ int xendevicemodel_set_isa_irq_level(xendevicemodel_handle *dmod,
     UNSUPPORTED;
 }
 
+int xendevicemodel_set_irq_level(xendevicemodel_handle *dmod, domid_t domid,
+                                 unsigned int irq, unsigned int level)
+{
+    UNSUPPORTED;
+}
+
 int xendevicemodel_set_pci_link_route(xendevicemodel_handle *dmod,
                                       domid_t domid, uint8_t link,
                                       uint8_t irq)

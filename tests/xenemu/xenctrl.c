@@ -1,9 +1,10 @@
 /*
  * xenemu: libxenctrl, the part xenstored and a PV device model use
  *
- * xenstored needs domain existence and state (xc_domain_getinfo, polled on
- * VIRQ_DOM_EXC); QEMU only opens the interface for a PV machine.  The HVM
- * and passthrough calls QEMU links against fail with ENOSYS.
+ * xenstored needs domain existence and state (xc_domain_getinfo up to Xen
+ * 4.17, xc_domain_getinfo_single from 4.18; polled on VIRQ_DOM_EXC); QEMU
+ * only opens the interface for a PV machine.  The HVM and passthrough calls
+ * QEMU links against fail with ENOSYS.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -16,6 +17,16 @@
 
 #include "domain.h"
 #include "state.h"
+
+/*
+ * Xen 4.18+ entry points, which bookworm's 4.17 headers lack: trixie's
+ * xenstored 4.20 and QEMU 10.0 import them.
+ */
+int xc_domain_getinfo_single(xc_interface *xch, uint32_t domid,
+                             xc_domaininfo_t *info);
+int xc_physdev_map_pirq_gsi(xc_interface *xch, uint32_t domid, int gsi,
+                            int *pirq);
+int xc_pcidev_get_gsi(xc_interface *xch, uint32_t sbdf);
 
 struct xc_interface_core {
     int unused;
@@ -122,6 +133,26 @@ int xc_domain_getinfo(xc_interface *xch, uint32_t first_domid,
     return n;
 }
 
+/* As XEN_DOMCTL_getdomaininfo since Xen 4.18: that domain or ESRCH. */
+int xc_domain_getinfo_single(xc_interface *xch, uint32_t domid,
+                             xc_domaininfo_t *info)
+{
+    xc_domaininfo_t found;
+    int n = collect(domid, 1, &found);
+
+    if (n < 0) {
+        return -1;
+    }
+    if (n == 0 || found.domain != domid) {
+        errno = ESRCH;
+        return -1;
+    }
+    if (info) {
+        *info = found;
+    }
+    return 0;
+}
+
 int xc_domain_shutdown(xc_interface *xch, uint32_t domid, int reason)
 {
     int ret = xenemu_domain_shutdown(domid, reason);
@@ -220,6 +251,17 @@ int xc_physdev_map_pirq_msi(xc_interface *xch, uint32_t domid, int index,
 }
 
 int xc_physdev_unmap_pirq(xc_interface *xch, uint32_t domid, int pirq)
+{
+    UNSUPPORTED;
+}
+
+int xc_physdev_map_pirq_gsi(xc_interface *xch, uint32_t domid, int gsi,
+                            int *pirq)
+{
+    UNSUPPORTED;
+}
+
+int xc_pcidev_get_gsi(xc_interface *xch, uint32_t sbdf)
 {
     UNSUPPORTED;
 }
