@@ -1,34 +1,46 @@
 # Xen PV block backend for QEMU: build, demo and tests.  See README.md.
 #
-#   make        install what is missing, fetch QEMU 7.2, overlay, build
-#   make demo   build, then run the main job
-#   make check  build, then run every test ('N passed, N failed')
+#   make        install what is missing, fetch both QEMU bases, overlay,
+#               build (build/qemu-7.2/ and build/qemu-10.0/)
+#   make demo   build, then run the main job (QEMU=7.2 for the 7.2 build)
+#   make check  build, then run every test on both bases ('N passed, N failed')
 #   make bench  build, then compare our QEMU's speed with stock QEMU 7.2
 
 TOP := $(CURDIR)
 BUILD := $(TOP)/build
+BASES := 7.2 10.0
+QEMU ?= 10.0
 
-.PHONY: all deps qemu xenemu demo check bench clean distclean
+.PHONY: all deps qemu $(addprefix qemu-,$(BASES)) stock xenemu demo check \
+	bench clean distclean
 
-all: qemu xenemu
+all: qemu stock xenemu
 
 deps:
 	@scripts/install-deps.sh
 
-$(BUILD)/qemu-src/VERSION: | deps
-	@scripts/fetch-qemu.sh
+qemu: $(addprefix qemu-,$(BASES))
 
-qemu: deps $(BUILD)/qemu-src/VERSION
-	@python3 scripts/overlay.py
-	@scripts/build-qemu.sh
+# One base at a time: each build already uses every core.
+qemu-10.0: | qemu-7.2
+
+$(addprefix qemu-,$(BASES)): qemu-%: deps
+	@scripts/fetch-qemu.sh $*
+	@python3 scripts/overlay.py $*
+	@scripts/build-qemu.sh $*
+
+# Debian 13's stock QEMU 10.0 and xenstored 4.20, unpacked under build/
+# (the reference and baseline on that base; nothing is installed).
+stock: deps
+	@scripts/fetch-stock-qemu.sh
 
 xenemu: deps
 	@if [ -f tests/xenemu/Makefile ]; then \
 	    $(MAKE) -s --no-print-directory -C tests/xenemu BUILD=$(BUILD)/xenemu; \
 	fi
 
-demo: all
-	@scripts/demo.sh
+demo: qemu-$(QEMU) xenemu
+	@scripts/demo.sh $(QEMU)
 
 check: all
 	@scripts/run-tests.sh
@@ -36,10 +48,10 @@ check: all
 bench: all
 	@scripts/bench.sh
 
-# Keeps the fetched QEMU source; distclean drops it too.
+# Keeps the fetched QEMU sources; distclean drops them too.
 clean:
-	rm -rf $(BUILD)/qemu-build $(BUILD)/xenemu $(BUILD)/test-logs \
-	    $(BUILD)/qemu-system-i386 $(BUILD)/qemu-img
+	rm -rf $(addprefix $(BUILD)/qemu-,$(addsuffix /qemu-build,$(BASES))) \
+	    $(BUILD)/xenemu $(BUILD)/test-logs
 
 distclean:
 	rm -rf $(BUILD)

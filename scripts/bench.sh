@@ -12,7 +12,7 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-ours=$top/build/qemu-system-i386
+ours=$top/build/qemu-7.2/qemu-system-i386
 stock=/usr/libexec/xen-qemu-system-i386
 xenemu=$top/build/xenemu
 

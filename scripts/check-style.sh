@@ -5,10 +5,10 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-checkpatch=$top/build/qemu-src/scripts/checkpatch.pl
+checkpatch=$top/build/qemu-7.2/qemu-src/scripts/checkpatch.pl
 cd "$top"
 mapfile -t files < <(git ls-files --cached --others --exclude-standard -- \
-    'hw/*.[ch]' 'include/*.h' 'tests/qtest/*.[ch]')
+    'hw/*.[ch]' 'include/*.h' 'tests/qtest/*.[ch]' 'compat/*.[ch]')
 
 echo "1..${#files[@]}"
 n=0

@@ -2,16 +2,19 @@
 # The main job: our QEMU serves a disk image to a guest under the Xen test
 # double; the userspace blkfront (playing guest domain 1) connects, writes,
 # reads back and verifies data, then measures, and we print a short report.
+#
+# Usage: demo.sh [7.2|10.0]   (the QEMU base of our build; default 10.0)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-qemu=$top/build/qemu-system-i386
+base=${1:-10.0}
+qemu=$top/build/qemu-$base/qemu-system-i386
 xenemu=$top/build/xenemu
 image=${DEMO_IMAGE:-$top/build/demo/disk.img}
 
 if [ ! -e "$image" ]; then
     mkdir -p "$(dirname "$image")"
-    "$top/build/qemu-img" create -q -f raw "$image" 256M
+    "$top/build/qemu-$base/qemu-img" create -q -f raw "$image" 256M
 fi
 
 qemu_pid=
@@ -61,9 +64,9 @@ run() {
         0 128M | grep -v '^BENCH' | sed 's/^/   /'
 }
 
-if [ "${1:-}" = --inside ]; then
+if [ "${2:-}" = --inside ]; then
     run
     exit
 fi
 echo "QEMU: $("$qemu" --version | head -n 1)"
-exec "$xenemu/xenemu-run" --guest 1 -- "$0" --inside
+exec "$xenemu/xenemu-run" --guest 1 -- "$0" "$base" --inside

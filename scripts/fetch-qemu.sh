@@ -1,34 +1,52 @@
 #!/bin/bash
-# Fetch Debian bookworm's QEMU 7.2 source package and unpack it with Debian's
-# patch series into $1 (default build/qemu-src).  A private apt configuration
-# under the build folder carries a deb-src entry derived from the machine's own
-# apt sources, so the system's apt setup is left untouched and no mirror host
-# is named here.
+# Fetch the Debian QEMU source package of one base and unpack it with
+# Debian's patch series into build/qemu-<base>/qemu-src:
+#
+#   scripts/fetch-qemu.sh 7.2     Debian 12 (bookworm), QEMU 7.2.x
+#   scripts/fetch-qemu.sh 10.0    Debian 13 (trixie), QEMU 10.0.x, and
+#                                 trixie's meson (10.0 needs >= 1.5),
+#                                 unpacked under build/tools/
+#
+# A private apt configuration under build/apt carries deb-src (and, for
+# meson, deb) entries derived from the machine's own apt sources, so the
+# system's apt setup is left untouched and no mirror host is named here.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-dest=${1:-$top/build/qemu-src}
-aptdir=$top/build/apt
-want_upstream=7.2
+base=${1:?usage: fetch-qemu.sh 7.2|10.0}
+case "$base" in
+    7.2) suite=bookworm ;;
+    10.0) suite=trixie ;;
+    *) echo "fetch-qemu: unknown QEMU base $base" >&2; exit 2 ;;
+esac
+dest=$top/build/qemu-$base/qemu-src
+meson_root=$top/build/tools/meson
 
-if [ -f "$dest/VERSION" ]; then
+need_meson=false
+[ "$base" = 10.0 ] && [ ! -x "$meson_root/usr/bin/meson" ] && need_meson=true
+if [ -f "$dest/VERSION" ] && ! $need_meson; then
     exit 0
 fi
 
+aptdir=$top/build/apt/$suite
 mkdir -p "$aptdir/lists/partial" "$aptdir/archives/partial" "$aptdir/src"
 
-# One deb-src line per Debian suite the machine is configured for.
+# The machine's Debian archive entries, rewritten for $suite.  Any suite of
+# an entry stands for the archive: the derived line names $suite itself
+# (security and updates archives are left out: the base is the release).
 derive_sources() {
     local f
     for f in /etc/apt/sources.list.d/*.sources; do
         [ -f "$f" ] || continue
-        awk '
+        awk -v want="$suite" '
             function flush() {
-                if (uris != "" && suites ~ /bookworm/ && types ~ /deb/) {
-                    n = split(uris, u, " "); m = split(suites, s, " ")
-                    for (i = 1; i <= n; i++)
-                        for (j = 1; j <= m; j++)
-                            printf "deb-src %s%s %s %s\n", opt, u[i], s[j], comps
+                if (uris != "" && suites ~ /^(bookworm|trixie)( |$)/ &&
+                    types ~ /deb/) {
+                    n = split(uris, u, " ")
+                    for (i = 1; i <= n; i++) {
+                        printf "deb-src %s%s %s %s\n", opt, u[i], want, comps
+                        printf "deb %s%s %s %s\n", opt, u[i], want, comps
+                    }
                 }
                 types = uris = suites = comps = opt = ""
             }
@@ -44,13 +62,14 @@ derive_sources() {
     done
     for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
         [ -f "$f" ] || continue
-        sed -n 's/^[ \t]*deb\([ \t].*bookworm.*\)$/deb-src\1/p' "$f"
+        sed -n -E 's/^[ \t]*deb[ \t]+(\[[^]]*\][ \t]+)?([^ \t]+)[ \t]+(bookworm|trixie)[ \t]+(.*)$/\1\2 '"$suite"' \4/p' "$f" |
+            sed -e 's/^/deb-src /p' -e 's/^deb-src /deb /'
     done
 }
 
 derive_sources | sort -u > "$aptdir/sources.list"
 if [ ! -s "$aptdir/sources.list" ]; then
-    echo "fetch-qemu: no Debian bookworm entry found in the apt sources" >&2
+    echo "fetch-qemu: no Debian archive entry found in the apt sources" >&2
     exit 1
 fi
 
@@ -59,24 +78,42 @@ apt_opts=(
     -o "Dir::Etc::SourceParts=-"
     -o "Dir::State::Lists=$aptdir/lists"
     -o "Dir::Cache::Archives=$aptdir/archives"
+    -o "Dir::State::status=/dev/null"
     -o "APT::Sandbox::User=root"
 )
 apt-get -qq "${apt_opts[@]}" update
+
+if $need_meson; then
+    (cd "$aptdir/archives" && apt-get -qq "${apt_opts[@]}" download meson)
+    deb=$(ls "$aptdir"/archives/meson_*.deb | sort -V | tail -n 1)
+    rm -rf "$meson_root.tmp"
+    mkdir -p "$meson_root.tmp"
+    dpkg-deb -x "$deb" "$meson_root.tmp"
+    rm -rf "$meson_root"
+    mv "$meson_root.tmp" "$meson_root"
+    echo "fetch-qemu: $(basename "$deb") unpacked under build/tools/meson"
+fi
+
+if [ -f "$dest/VERSION" ]; then
+    exit 0
+fi
 (cd "$aptdir/src" && apt-get -qq "${apt_opts[@]}" source --download-only qemu)
 
 dsc=$(ls "$aptdir"/src/qemu_*.dsc | sort -V | tail -n 1)
 case "$(basename "$dsc")" in
-    qemu_"$want_upstream"[.+]*) ;;
-    *) echo "fetch-qemu: $dsc is not QEMU $want_upstream.x" >&2; exit 1 ;;
+    qemu_"$base"[.+]* | qemu_1:"$base"[.+]*) ;;
+    *) echo "fetch-qemu: $dsc is not QEMU $base.x" >&2; exit 1 ;;
 esac
 
 rm -rf "$dest.tmp"
+mkdir -p "$(dirname "$dest")"
 dpkg-source --no-check -x "$dsc" "$dest.tmp" >/dev/null
+# Debian's pre-patch copies would be a second set of owned files.
 rm -rf "$dest.tmp/.pc"
 version=$(cat "$dest.tmp/VERSION")
 case "$version" in
-    "$want_upstream".*) ;;
-    *) echo "fetch-qemu: unpacked QEMU $version, want $want_upstream.x" >&2
+    "$base".*) ;;
+    *) echo "fetch-qemu: unpacked QEMU $version, want $base.x" >&2
        exit 1 ;;
 esac
 mv "$dest.tmp" "$dest"

@@ -4,9 +4,9 @@
 set -euo pipefail
 
 packages=(
-    # QEMU's build (reference notes §10)
+    # QEMU's build (reference notes §10, §11), through ccache
     build-essential pkg-config python3 ninja-build meson libglib2.0-dev
-    libpixman-1-dev libfdt-dev libxen-dev dpkg-dev xz-utils libaio-dev
+    libpixman-1-dev libfdt-dev libxen-dev dpkg-dev xz-utils libaio-dev ccache
     # fetching the source package and checking style
     ca-certificates git perl
     # the hypervisor test double and the reference backend

@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
-"""Overlay the project's sources onto Debian's QEMU 7.2 tree.
+"""Overlay the project's sources onto one of Debian's QEMU trees.
+
+    overlay.py 7.2     build/qemu-7.2/qemu-src (Debian 12's QEMU 7.2)
+    overlay.py 10.0    build/qemu-10.0/qemu-src (Debian 13's QEMU 10.0)
 
 Removes QEMU's own implementation of the files this project owns, links ours
 in their place (relative symlinks, so edits in the checkout rebuild at once),
-and makes the few edits QEMU's build files need: the owned entries of meson
-and trace-events files are replaced by ours.  Every edit starts from a
-pristine copy saved on the first run, and a file is only rewritten when its
-content changes, so a second run does no work and ninja sees no change.
+together with the base's compat layer (compat/qemu-<base>/, linked as if it
+sat at the top of our tree), and makes the few edits QEMU's build files
+need: the owned entries of meson and trace-events files are replaced by
+ours.  Every edit starts from a pristine copy saved on the first run, and a
+file is only rewritten when its content changes, so a second run does no
+work and ninja sees no change.
 
-Fails if the tree is not QEMU 7.2.x or if one of our files would replace a
-QEMU file outside the owned set.
+Fails if the tree is not the base's QEMU or if one of our files would
+replace a QEMU file outside the owned set.
 """
 
 import hashlib
@@ -20,11 +25,9 @@ import sys
 from pathlib import Path
 
 TOP = Path(__file__).resolve().parent.parent
-SRC = TOP / 'build' / 'qemu-src'
-PRISTINE = TOP / 'build' / 'qemu-pristine'
-UPSTREAM_SUMS = TOP / 'build' / 'upstream-owned.sha256'
 
-# QEMU 7.2's implementation of what this project owns (reference notes §10).
+# QEMU's implementation of what this project owns, the same paths in both
+# bases (reference notes §10, §11).
 OWNED = [
     'hw/xen/xen-bus.c',
     'hw/xen/xen-bus-helper.c',
@@ -43,15 +46,40 @@ OWNED = [
 OWNED_TRACE_SECTIONS = {
     'hw/xen/trace-events': ['xen-bus.c', 'xen-bus-helper.c'],
     'hw/block/trace-events': ['xen-block.c'],
-    'hw/block/dataplane/trace-events': [],
 }
 
-# How each directory's meson.build adds our C sources.
-MESON_RULES = {
-    'hw/xen': "softmmu_ss.add(when: ['CONFIG_XEN', xen], if_true: files(%s))",
-    'hw/block': "softmmu_ss.add(when: 'CONFIG_XEN', if_true: files(%s))",
-    'hw/block/dataplane': "specific_ss.add(when: 'CONFIG_XEN', "
-                          "if_true: files(%s))",
+
+class Base:
+    """What differs between the two QEMU trees we build into."""
+
+    def __init__(self, version, meson_rules):
+        self.version = version
+        self.dir = TOP / 'build' / ('qemu-' + version)
+        self.src = self.dir / 'qemu-src'
+        self.build = self.dir / 'qemu-build'
+        self.pristine = self.dir / 'qemu-pristine'
+        self.upstream_sums = self.dir / 'upstream-owned.sha256'
+        self.compat = 'compat/qemu-' + version
+        # How each directory's meson.build adds our C sources.
+        self.meson_rules = meson_rules
+
+
+BASES = {
+    '7.2': Base('7.2', {
+        'hw/xen': "softmmu_ss.add(when: ['CONFIG_XEN', xen], "
+                  "if_true: files(%s))",
+        'hw/block': "softmmu_ss.add(when: 'CONFIG_XEN', if_true: files(%s))",
+        'hw/block/dataplane': "specific_ss.add(when: 'CONFIG_XEN', "
+                              "if_true: files(%s))",
+    }),
+    '10.0': Base('10.0', {
+        'hw/xen': "system_ss.add(when: ['CONFIG_XEN_BUS'], "
+                  "if_true: files(%s))",
+        'hw/block': "system_ss.add(when: 'CONFIG_XEN_BUS', "
+                    "if_true: files(%s))",
+        'hw/block/dataplane': "specific_ss.add(when: 'CONFIG_XEN_BUS', "
+                              "if_true: files(%s))",
+    }),
 }
 
 # Our trees that are linked into QEMU's; every tracked file under them is
@@ -77,53 +105,62 @@ def write_if_changed(path, text):
     path.write_text(text)
 
 
-def pristine(rel):
+def pristine(base, rel):
     """Content of QEMU's own file @rel, saved before we first touch it."""
-    saved = PRISTINE / rel
+    saved = base.pristine / rel
     if not saved.exists():
         saved.parent.mkdir(parents=True, exist_ok=True)
-        saved.write_bytes((SRC / rel).read_bytes())
+        saved.write_bytes((base.src / rel).read_bytes())
     return saved.read_text()
 
 
-def our_files():
+def our_files(base):
+    """Our files for @base: {path in QEMU's tree: path in our checkout}."""
     out = subprocess.run(['git', 'ls-files', '-z', '--cached', '--others',
-                          '--exclude-standard', '--'] + OVERLAY_DIRS,
+                          '--exclude-standard', '--'] + OVERLAY_DIRS +
+                         [base.compat],
                          cwd=TOP, check=True, capture_output=True).stdout
-    return sorted(f for f in out.decode().split('\0') if f)
+    files = {}
+    for f in sorted(f for f in out.decode().split('\0') if f):
+        rel = f[len(base.compat) + 1:] if f.startswith(base.compat + '/') \
+            else f
+        if rel in files:
+            die('%s is both ours and the compat layer\'s' % rel)
+        files[rel] = f
+    return files
 
 
-def check_version():
-    version = (SRC / 'VERSION').read_text().strip()
-    if not version.startswith('7.2.'):
-        die('QEMU source is %s, want 7.2.x' % version)
+def check_version(base):
+    version = (base.src / 'VERSION').read_text().strip()
+    if not version.startswith(base.version + '.'):
+        die('QEMU source is %s, want %s.x' % (version, base.version))
 
 
-def remove_owned():
+def remove_owned(base):
     """Delete QEMU's owned files once, remembering their hashes."""
     sums = {}
-    if UPSTREAM_SUMS.exists():
-        for line in UPSTREAM_SUMS.read_text().splitlines():
+    if base.upstream_sums.exists():
+        for line in base.upstream_sums.read_text().splitlines():
             digest, rel = line.split('  ', 1)
             sums[rel] = digest
     for rel in OWNED:
-        path = SRC / rel
+        path = base.src / rel
         if path.exists() and not path.is_symlink():
             sums[rel] = sha256(path)
             path.unlink()
     if len(sums) != len(OWNED):
         die('cannot account for every owned upstream file: %s' %
             sorted(set(OWNED) - set(sums)))
-    UPSTREAM_SUMS.write_text(''.join('%s  %s\n' % (sums[r], r)
-                                     for r in OWNED))
+    base.upstream_sums.write_text(''.join('%s  %s\n' % (sums[r], r)
+                                          for r in OWNED))
 
 
-def link_ours(files):
-    for rel in files:
+def link_ours(base, files):
+    for rel, ours in files.items():
         if Path(rel).name in ('trace-events',):
             continue
-        dest = SRC / rel
-        target = Path(os.path.relpath(TOP / rel, dest.parent))
+        dest = base.src / rel
+        target = Path(os.path.relpath(TOP / ours, dest.parent))
         if dest.is_symlink():
             if Path(os.readlink(dest)) == target:
                 continue
@@ -134,23 +171,26 @@ def link_ours(files):
         dest.symlink_to(target)
 
 
-def prune_stale_links():
-    """Drop links to files this project no longer has."""
-    for dirpath, _, names in os.walk(SRC):
+def prune_stale_links(base, files):
+    """Drop links to files this project no longer has for this base."""
+    wanted = {base.src / rel for rel in files}
+    for dirpath, _, names in os.walk(base.src):
         for name in names:
             path = Path(dirpath) / name
-            if path.is_symlink() and not path.exists():
-                resolved = Path(os.path.normpath(path.parent /
-                                                 os.readlink(path)))
-                if TOP in resolved.parents and SRC not in resolved.parents:
-                    path.unlink()
+            if not path.is_symlink() or path in wanted:
+                continue
+            resolved = Path(os.path.normpath(path.parent /
+                                             os.readlink(path)))
+            if TOP in resolved.parents and \
+                    TOP / 'build' not in resolved.parents:
+                path.unlink()
 
 
-def merge_trace_events(files):
+def merge_trace_events(base, files):
     for rel, sections in OWNED_TRACE_SECTIONS.items():
         kept = []
         skipping = False
-        for line in pristine(rel).splitlines(keepends=True):
+        for line in pristine(base, rel).splitlines(keepends=True):
             header = re.match(r'# (\S+\.[ch])$', line.rstrip('\n'))
             if header:
                 skipping = header.group(1) in sections
@@ -158,16 +198,17 @@ def merge_trace_events(files):
                 kept.append(line)
         text = ''.join(kept)
         if rel in files:
-            text = text.rstrip('\n') + '\n\n' + MARK + (TOP / rel).read_text()
-        write_if_changed(SRC / rel, text)
+            text = text.rstrip('\n') + '\n\n' + MARK + \
+                (TOP / files[rel]).read_text()
+        write_if_changed(base.src / rel, text)
 
 
-def edit_meson(files):
+def edit_meson(base, files):
     owned_names = {Path(r).name for r in OWNED}
-    for subdir, rule in MESON_RULES.items():
+    for subdir, rule in base.meson_rules.items():
         rel = subdir + '/meson.build'
         lines = []
-        for line in pristine(rel).splitlines(keepends=True):
+        for line in pristine(base, rel).splitlines(keepends=True):
             # A whole statement adding only an owned file goes; inside a
             # multi-line files() list, the owned entry's line goes.
             names = re.findall(r"'([^']+\.c)'", line)
@@ -180,18 +221,18 @@ def edit_meson(files):
         text = ''.join(lines)
         if ours:
             text += '\n' + MARK + rule % ', '.join("'%s'" % n
-                                                   for n in ours) + '\n'
-        write_if_changed(SRC / rel, text)
+                                                    for n in ours) + '\n'
+        write_if_changed(base.src / rel, text)
 
 
-def edit_qtests(files):
+def edit_qtests(base, files):
     rel = 'tests/qtest/meson.build'
     tests = sorted(Path(f).stem for f in files
                    if re.match(r'tests/qtest/xen-[^/]*-test\.c$', f))
     helpers = sorted(Path(f).name for f in files
                      if re.match(r'tests/qtest/xen-[^/]*\.c$', f)
                      and not f.endswith('-test.c'))
-    text = pristine(rel)
+    text = pristine(base, rel)
     anchor = 'qtests_x86_64 = qtests_i386\n'
     if anchor not in text:
         die('%s changed shape: no "%s"' % (rel, anchor.strip()))
@@ -205,20 +246,28 @@ def edit_qtests(files):
                           for t in tests)
         text = text.replace(anchor, MARK + 'qtests += {%s}\n\n' % extra +
                             anchor)
-    write_if_changed(SRC / rel, text)
+    write_if_changed(base.src / rel, text)
+
+
+def get_base(argv):
+    if len(argv) != 2 or argv[1] not in BASES:
+        sys.exit('usage: %s %s' % (argv[0], '|'.join(BASES)))
+    return BASES[argv[1]]
 
 
 def main():
-    if not (SRC / 'VERSION').exists():
-        die('no QEMU source at %s (run scripts/fetch-qemu.sh)' % SRC)
-    check_version()
-    files = our_files()
-    remove_owned()
-    prune_stale_links()
-    link_ours(files)
-    merge_trace_events(files)
-    edit_meson(files)
-    edit_qtests(files)
+    base = get_base(sys.argv)
+    if not (base.src / 'VERSION').exists():
+        die('no QEMU source at %s (run scripts/fetch-qemu.sh %s)' %
+            (base.src, base.version))
+    check_version(base)
+    files = our_files(base)
+    remove_owned(base)
+    prune_stale_links(base, files)
+    link_ours(base, files)
+    merge_trace_events(base, files)
+    edit_meson(base, files)
+    edit_qtests(base, files)
 
 
 if __name__ == '__main__':

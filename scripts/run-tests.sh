@@ -44,44 +44,64 @@ run_suite() {
     fi
 }
 
-qemu=$top/build/qemu-system-i386
 stock_qemu=/usr/libexec/xen-qemu-system-i386
-qtest=$top/build/qemu-build/tests/qtest
 xenemu=$top/build/xenemu
 
 # A qtest of the Xen devices, under the test double with guest domain 1.
 xen_qtest() {
-    local binary=$1
-    shift
+    local binary=$1 qemu_img=$2
+    shift 2
     "$xenemu/xenemu-run" --guest 1 -- env XEN_TEST_QEMU="$binary" \
         QTEST_QEMU_BINARY="$top/scripts/xenemu-qemu-system-i386" \
         XEN_BLKFRONT="$xenemu/xen-blkfront" \
-        XEN_QEMU_IMG="$top/build/qemu-img" XEN_QEMU_NBD=/usr/bin/qemu-nbd \
+        XEN_QEMU_IMG="$qemu_img" XEN_QEMU_NBD=/usr/bin/qemu-nbd \
         "$@" --tap -k
 }
 
-run_suite owned-set python3 "$top/scripts/check-owned.py"
 run_suite checkpatch "$top/scripts/check-style.sh"
-run_suite device-types "$top/tests/check-device-types.sh" "$qemu"
-run_suite device-introspect env QTEST_QEMU_BINARY="$qemu" \
-    "$qtest/device-introspect-test" --tap -k
-# The Xen test double, then the userspace blkfront against stock QEMU.
 run_suite xenemu-double "$xenemu/check-double"
-run_suite xenemu-blkfront-stock env BUILD="$xenemu" QEMU="$stock_qemu" \
+# The userspace blkfront against stock QEMU 7.2; the double's tests and
+# the blkfront against Debian 13's stock QEMU 10.0 and xenstored 4.20.
+run_suite xenemu-blkfront-stock-7.2 env BUILD="$xenemu" QEMU="$stock_qemu" \
     "$top/tests/xenemu/blkfront/check-blkfront"
-run_suite xen-block-qtest xen_qtest "$qemu" "$qtest/xen-block-test"
-run_suite xen-qdisk-qtest xen_qtest "$qemu" "$qtest/xen-qdisk-test"
-# The same blkfront suite on ours, strictly: every hostile case must be
-# answered per the blkif contract, not merely survived.
-run_suite xenemu-blkfront-ours env BUILD="$xenemu" QEMU="$qemu" \
-    CHECK_BLKFRONT_STRICT=1 "$top/tests/xenemu/blkfront/check-blkfront"
-run_suite hostile-guest "$top/tests/check-hostile.sh" "$qemu" "$xenemu"
-# The behaviour we share with stock QEMU 7.2, checked on stock QEMU.
-run_suite xen-block-qtest-stock xen_qtest "$stock_qemu" \
-    env XEN_BLOCK_TEST_REFERENCE=1 "$qtest/xen-block-test"
+run_suite xenemu-stock-10.0 "$xenemu/check-stock-10.0"
+
+# Every suite of our QEMU, on each base.
+for base in 7.2 10.0; do
+    qemu=$top/build/qemu-$base/qemu-system-i386
+    qemu_img=$top/build/qemu-$base/qemu-img
+    qtest=$top/build/qemu-$base/qemu-build/tests/qtest
+
+    run_suite owned-set-$base python3 "$top/scripts/check-owned.py" $base
+    run_suite device-types-$base "$top/tests/check-device-types.sh" "$qemu"
+    run_suite device-introspect-$base env QTEST_QEMU_BINARY="$qemu" \
+        "$qtest/device-introspect-test" --tap -k
+    run_suite xen-block-qtest-$base xen_qtest "$qemu" "$qemu_img" \
+        "$qtest/xen-block-test"
+    run_suite xen-qdisk-qtest-$base xen_qtest "$qemu" "$qemu_img" \
+        "$qtest/xen-qdisk-test"
+    # The blkfront suite on ours, strictly: every hostile case must be
+    # answered per the blkif contract, not merely survived.
+    run_suite xenemu-blkfront-ours-$base env BUILD="$xenemu" QEMU="$qemu" \
+        CHECK_BLKFRONT_STRICT=1 "$top/tests/xenemu/blkfront/check-blkfront"
+    run_suite hostile-guest-$base "$top/tests/check-hostile.sh" "$qemu" \
+        "$xenemu"
+done
+
+# The behaviour we share with stock QEMU, checked on stock QEMU of each base.
+for base in 7.2 10.0; do
+    if [ $base = 7.2 ]; then
+        stock=$stock_qemu
+    else
+        stock=$top/build/stock-10.0/qemu-system-i386
+    fi
+    run_suite xen-block-qtest-stock-$base xen_qtest "$stock" \
+        "$top/build/qemu-$base/qemu-img" env XEN_BLOCK_TEST_REFERENCE=1 \
+        "$top/build/qemu-$base/qemu-build/tests/qtest/xen-block-test"
+done
 # Real Xen 4.17 under TCG: Linux guests started by xl use our qdisk disks
 # (and stock QEMU's, for comparison; its failures are marked TODO).
-run_suite xen-e2e "$top/tests/xen-e2e/run" "$qemu"
+run_suite xen-e2e "$top/tests/xen-e2e/run" "$top/build/qemu-7.2/qemu-system-i386"
 # Figures only: each case passes when both QEMUs completed it.
 run_suite bench-vs-stock "$top/scripts/bench.sh" --time 1 --rounds 3 --tap
 grep -vE '^(ok|not ok|1\.\.)' "$logdir/bench-vs-stock.log" | sed 's/^/    /'

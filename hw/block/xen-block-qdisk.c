@@ -11,12 +11,12 @@
 #include "qemu/osdep.h"
 #include "qemu/module.h"
 #include "qapi/error.h"
-#include "qapi/qmp/qdict.h"
+#include "qobject/qdict.h"
 #include "hw/qdev-core.h"
 #include "hw/xen/xen-backend.h"
 #include "hw/xen/xen-block.h"
 #include "block/block.h"
-#include "sysemu/iothread.h"
+#include "system/iothread.h"
 
 /* libxl's "params" formats and the QEMU drivers that read them. */
 static const struct {
@@ -216,7 +216,7 @@ static void qdisk_create(XenBackendInstance *backend, QDict *opts,
     xen_backend_set_opaque(backend, iothread);
 }
 
-static void qdisk_destroy(XenBackendInstance *backend)
+static void qdisk_destroy(XenBackendInstance *backend, Error **errp)
 {
     XenDevice *xendev = xen_backend_get_device(backend);
 

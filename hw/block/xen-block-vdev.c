@@ -13,6 +13,7 @@
 #include "qapi/visitor.h"
 #include "hw/qdev-properties.h"
 #include "hw/xen/xen-block.h"
+#include "hw/xen/xen-compat.h"
 
 /* Major numbers and limits of the encodings. */
 #define XVD_MAJOR 202
@@ -252,7 +253,7 @@ static void xen_block_set_vdev(Object *obj, Visitor *v, const char *name,
 }
 
 const PropertyInfo xen_block_prop_vdev = {
-    .name = "str",
+    XEN_PROPERTY_INFO_TYPE("str"),
     .description = "Virtual disk specifier: d<N>[p<M>], xvd<letters>[N], "
                    "hd<letter>[N] or sd<letter>[N]",
     .get = xen_block_get_vdev,

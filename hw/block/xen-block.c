@@ -14,9 +14,10 @@
 #include "hw/qdev-properties.h"
 #include "hw/qdev-properties-system.h"
 #include "hw/xen/xen-block.h"
+#include "hw/xen/xen-compat.h"
 #include "hw/xen/interface/io/blkif.h"
 #include "hw/xen/interface/io/protocols.h"
-#include "sysemu/block-backend.h"
+#include "system/block-backend.h"
 #include "dataplane/xen-block.h"
 #include "trace.h"
 
@@ -26,7 +27,7 @@
 /* Segments of an indirect request: what its indirect pages can hold. */
 #define XEN_BLOCK_MAX_INDIRECT_SEGMENTS \
     (BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST * \
-     (XC_PAGE_SIZE / sizeof(struct blkif_request_segment)))
+     (XEN_PAGE_SIZE / sizeof(struct blkif_request_segment)))
 
 static char *xen_block_get_name(XenDevice *xendev, Error **errp)
 {
@@ -153,16 +154,14 @@ static void xen_block_connect(XenBlockDevice *blockdev, Error **errp)
     xen_block_dataplane_conf(blockdev, &conf);
 
     /*
-     * The ring stays mapped; without grant copy the pages of every request
-     * in flight are mapped too (a ring page holds 32 requests).
+     * The ring stays mapped; where the kernel cannot copy grants, the
+     * pages of every request in flight are mapped too (a ring page holds
+     * 32 requests).
      */
-    max_grants = nr_ring_ref;
-    if (!xendev->grant_copy) {
-        max_grants += 32 * nr_ring_ref *
-            (MAX(conf.max_indirect_segments, BLKIF_MAX_SEGMENTS_PER_REQUEST) +
-             BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST);
-    }
-    xen_device_grant_set_max(xendev, max_grants, errp);
+    max_grants = nr_ring_ref + 32 * nr_ring_ref *
+        (MAX(conf.max_indirect_segments, BLKIF_MAX_SEGMENTS_PER_REQUEST) +
+         BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST);
+    xen_device_set_max_grant_refs(xendev, max_grants, errp);
     if (*errp) {
         return;
     }
@@ -256,8 +255,25 @@ static void xen_block_resize_cb(void *opaque)
                               xen_device_backend_get_state(xendev));
 }
 
+/* No request is taken off the ring while the drive is drained. */
+static void xen_block_drained_begin(void *opaque)
+{
+    XenBlockDevice *blockdev = opaque;
+
+    xen_block_dataplane_detach(blockdev->dataplane);
+}
+
+static void xen_block_drained_end(void *opaque)
+{
+    XenBlockDevice *blockdev = opaque;
+
+    xen_block_dataplane_attach(blockdev->dataplane);
+}
+
 static const BlockDevOps xen_block_dev_ops = {
     .resize_cb = xen_block_resize_cb,
+    .drained_begin = xen_block_drained_begin,
+    .drained_end = xen_block_drained_end,
 };
 
 static void xen_block_publish(XenBlockDevice *blockdev)
@@ -335,10 +351,14 @@ static void xen_block_realize(XenDevice *xendev, Error **errp)
         return;
     }
     /* A segment of a request lies within one page. */
-    if (conf->logical_block_size > XC_PAGE_SIZE) {
+    if (conf->logical_block_size > XEN_PAGE_SIZE) {
         error_setg(errp, "logical_block_size %u is above the page size %lu",
-                   conf->logical_block_size, XC_PAGE_SIZE);
+                   conf->logical_block_size, XEN_PAGE_SIZE);
         return;
+    }
+    /* A ring of several pages is mapped as one. */
+    if (!qemu_xen_gnttab_can_map_multi()) {
+        blockdev->max_ring_page_order = 0;
     }
     blk_set_dev_ops(conf->blk, &xen_block_dev_ops, blockdev);
 
@@ -361,7 +381,7 @@ static void xen_block_unrealize(XenDevice *xendev)
     }
 }
 
-static Property xen_block_properties[] = {
+static const Property xen_block_properties[] = {
     DEFINE_PROP("vdev", XenBlockDevice, vdev, xen_block_prop_vdev,
                 XenBlockVdev),
     DEFINE_BLOCK_PROPERTIES(XenBlockDevice, conf),
@@ -372,7 +392,6 @@ static Property xen_block_properties[] = {
     DEFINE_PROP_BOOL("discard-secure", XenBlockDevice, discard_secure, false),
     DEFINE_PROP_LINK("iothread", XenBlockDevice, iothread, TYPE_IOTHREAD,
                      IOThread *),
-    DEFINE_PROP_END_OF_LIST()
 };
 
 /* -device xen-disk,help describes every property. */

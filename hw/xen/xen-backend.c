@@ -112,7 +112,7 @@ void xen_backend_device_create(XenBus *xenbus, const char *type,
     QLIST_INSERT_HEAD(&backends, backend, link);
 }
 
-bool xen_backend_try_device_destroy(XenDevice *xendev)
+bool xen_backend_try_device_destroy(XenDevice *xendev, Error **errp)
 {
     XenBackendInstance *backend;
 
@@ -122,7 +122,7 @@ bool xen_backend_try_device_destroy(XenDevice *xendev)
                                              backend->frontend_id,
                                              backend->name);
             QLIST_REMOVE(backend, link);
-            backend->info->destroy(backend);
+            backend->info->destroy(backend, errp);
             xen_backend_free(backend);
             return true;
         }

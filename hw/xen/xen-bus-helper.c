@@ -21,7 +21,7 @@ static const char *const state_names[] = {
     [XenbusStateReconfigured] = "Reconfigured",
 };
 
-const char *xen_xs_state_name(enum xenbus_state state)
+const char *xs_strstate(enum xenbus_state state)
 {
     if ((unsigned int)state < ARRAY_SIZE(state_names)) {
         return state_names[state];
@@ -34,124 +34,124 @@ static char *node_key(const char *node, const char *key)
     return *key ? g_strdup_printf("%s/%s", node, key) : g_strdup(node);
 }
 
-void xen_xs_node_create(struct xs_handle *xsh, xs_transaction_t tid,
-                        const char *node, const struct xs_permissions *perms,
-                        unsigned int nr_perms, Error **errp)
+void xs_node_create(struct qemu_xs_handle *h, xs_transaction_t tid,
+                    const char *node, unsigned int owner, unsigned int domid,
+                    unsigned int perms, Error **errp)
 {
-    trace_xen_xs_node_create(node);
+    trace_xs_node_create(node);
 
-    if (!xs_mkdir(xsh, tid, node)) {
+    if (!qemu_xen_xs_create(h, tid, owner, domid, perms, node)) {
         error_setg_errno(errp, errno, "failed to create xenstore node %s",
-                         node);
-        return;
-    }
-    /* libxenstore takes the permissions as non-const but only reads them */
-    if (!xs_set_permissions(xsh, tid, node,
-                            (struct xs_permissions *)perms, nr_perms)) {
-        error_setg_errno(errp, errno,
-                         "failed to set permissions of xenstore node %s",
                          node);
     }
 }
 
-void xen_xs_node_destroy(struct xs_handle *xsh, xs_transaction_t tid,
-                         const char *node, Error **errp)
+void xs_node_destroy(struct qemu_xs_handle *h, xs_transaction_t tid,
+                     const char *node, Error **errp)
 {
-    trace_xen_xs_node_destroy(node);
+    trace_xs_node_destroy(node);
 
-    if (!xs_rm(xsh, tid, node) && errno != ENOENT) {
+    if (!qemu_xen_xs_destroy(h, tid, node) && errno != ENOENT) {
         error_setg_errno(errp, errno, "failed to remove xenstore node %s",
                          node);
     }
 }
 
-bool xen_xs_node_exists(struct xs_handle *xsh, xs_transaction_t tid,
-                        const char *node)
+bool xs_node_exists(struct qemu_xs_handle *h, xs_transaction_t tid,
+                    const char *node)
 {
     unsigned int len;
-    char *value = xs_read(xsh, tid, node, &len);
+    g_autofree char *value = qemu_xen_xs_read(h, tid, node, &len);
 
-    free(value);
     return value != NULL;
 }
 
-void xen_xs_vprintf(struct xs_handle *xsh, xs_transaction_t tid,
-                    const char *node, const char *key, Error **errp,
-                    const char *fmt, va_list ap)
+void xs_node_vprintf(struct qemu_xs_handle *h, xs_transaction_t tid,
+                     const char *node, const char *key, Error **errp,
+                     const char *fmt, va_list ap)
 {
     g_autofree char *path = node_key(node, key);
     g_autofree char *value = g_strdup_vprintf(fmt, ap);
 
-    trace_xen_xs_write(path, value);
+    trace_xs_node_write(path, value);
 
-    if (!xs_write(xsh, tid, path, value, strlen(value))) {
+    if (!qemu_xen_xs_write(h, tid, path, value, strlen(value))) {
         error_setg_errno(errp, errno, "failed to write %s to xenstore key %s",
                          value, path);
     }
 }
 
-void xen_xs_printf(struct xs_handle *xsh, xs_transaction_t tid,
-                   const char *node, const char *key, Error **errp,
-                   const char *fmt, ...)
+void xs_node_printf(struct qemu_xs_handle *h, xs_transaction_t tid,
+                    const char *node, const char *key, Error **errp,
+                    const char *fmt, ...)
 {
     va_list ap;
 
     va_start(ap, fmt);
-    xen_xs_vprintf(xsh, tid, node, key, errp, fmt, ap);
+    xs_node_vprintf(h, tid, node, key, errp, fmt, ap);
     va_end(ap);
 }
 
-char *xen_xs_read(struct xs_handle *xsh, xs_transaction_t tid,
-                  const char *node, const char *key, Error **errp)
+char *xs_node_read(struct qemu_xs_handle *h, xs_transaction_t tid,
+                   unsigned int *len, Error **errp, const char *path_fmt, ...)
 {
-    g_autofree char *path = node_key(node, key);
-    unsigned int len;
-    char *value = xs_read(xsh, tid, path, &len);
-    char *copy;
+    g_autofree char *path = NULL;
+    unsigned int value_len;
+    char *value;
+    va_list ap;
 
+    va_start(ap, path_fmt);
+    path = g_strdup_vprintf(path_fmt, ap);
+    va_end(ap);
+
+    /* Values are byte strings: the backend ops NUL-terminate them. */
+    value = qemu_xen_xs_read(h, tid, path, &value_len);
     if (!value) {
-        error_setg_errno(errp, errno, "failed to read xenstore key %s", path);
+        int saved_errno = errno;
+
+        /* Callers tell a missing key from a failure by errno. */
+        error_setg_errno(errp, saved_errno, "failed to read xenstore key %s",
+                         path);
+        errno = saved_errno;
         return NULL;
     }
-    /*
-     * Values are byte strings that may embed a NUL: the copy stops at the
-     * first one.  libxenstore allocates with malloc, callers get GLib's.
-     */
-    copy = g_strndup(value, len);
-    free(value);
-    trace_xen_xs_read(path, copy);
-    return copy;
+    trace_xs_node_read(path, value);
+    if (len) {
+        *len = value_len;
+    }
+    return value;
 }
 
-int xen_xs_vscanf(struct xs_handle *xsh, xs_transaction_t tid,
-                  const char *node, const char *key, Error **errp,
-                  const char *fmt, va_list ap)
+int xs_node_vscanf(struct qemu_xs_handle *h, xs_transaction_t tid,
+                   const char *node, const char *key, Error **errp,
+                   const char *fmt, va_list ap)
 {
-    g_autofree char *value = xen_xs_read(xsh, tid, node, key, errp);
+    g_autofree char *path = node_key(node, key);
+    g_autofree char *value = xs_node_read(h, tid, NULL, errp, "%s", path);
 
     return value ? vsscanf(value, fmt, ap) : -1;
 }
 
-int xen_xs_scanf(struct xs_handle *xsh, xs_transaction_t tid,
-                 const char *node, const char *key, Error **errp,
-                 const char *fmt, ...)
+int xs_node_scanf(struct qemu_xs_handle *h, xs_transaction_t tid,
+                  const char *node, const char *key, Error **errp,
+                  const char *fmt, ...)
 {
     va_list ap;
     int rc;
 
     va_start(ap, fmt);
-    rc = xen_xs_vscanf(xsh, tid, node, key, errp, fmt, ap);
+    rc = xs_node_vscanf(h, tid, node, key, errp, fmt, ap);
     va_end(ap);
     return rc;
 }
 
-bool xen_xs_transaction(struct xs_handle *xsh, XenXsTransactionFn fn,
+bool xs_transaction_run(struct qemu_xs_handle *h, XsTransactionFn fn,
                         void *opaque, Error **errp)
 {
     ERRP_GUARD();
 
     for (;;) {
-        xs_transaction_t tid = xs_transaction_start(xsh);
+        xs_transaction_t tid = qemu_xen_xs_transaction_start(h);
         bool ok;
 
         if (tid == XBT_NULL) {
@@ -159,8 +159,8 @@ bool xen_xs_transaction(struct xs_handle *xsh, XenXsTransactionFn fn,
                              "failed to start a xenstore transaction");
             return false;
         }
-        ok = fn(xsh, tid, opaque, errp);
-        if (xs_transaction_end(xsh, tid, !ok)) {
+        ok = fn(h, tid, opaque, errp);
+        if (qemu_xen_xs_transaction_end(h, tid, !ok)) {
             return ok;
         }
         if (!ok) {
@@ -172,32 +172,29 @@ bool xen_xs_transaction(struct xs_handle *xsh, XenXsTransactionFn fn,
                              "failed to commit a xenstore transaction");
             return false;
         }
-        trace_xen_xs_transaction_retry();
+        trace_xs_transaction_retry();
     }
 }
 
-void xen_xs_watch(struct xs_handle *xsh, const char *node, const char *key,
-                  const char *token, Error **errp)
+struct qemu_xs_watch *xs_node_watch(struct qemu_xs_handle *h, const char *node,
+                                    const char *key, xs_watch_fn fn,
+                                    void *opaque, Error **errp)
 {
     g_autofree char *path = node_key(node, key);
+    struct qemu_xs_watch *w;
 
-    trace_xen_xs_watch(path, token);
+    trace_xs_node_watch(path);
 
-    if (!xs_watch(xsh, path, token)) {
+    w = qemu_xen_xs_watch(h, path, fn, opaque);
+    if (!w) {
         error_setg_errno(errp, errno, "failed to watch xenstore path %s",
                          path);
     }
+    return w;
 }
 
-void xen_xs_unwatch(struct xs_handle *xsh, const char *node,
-                    const char *key, const char *token, Error **errp)
+void xs_node_unwatch(struct qemu_xs_handle *h, struct qemu_xs_watch *w)
 {
-    g_autofree char *path = node_key(node, key);
-
-    trace_xen_xs_unwatch(path, token);
-
-    if (!xs_unwatch(xsh, path, token)) {
-        error_setg_errno(errp, errno, "failed to unwatch xenstore path %s",
-                         path);
-    }
+    trace_xs_node_unwatch(w);
+    qemu_xen_xs_unwatch(h, w);
 }

@@ -13,75 +13,8 @@
 #include "hw/xen/xen-backend.h"
 #include "hw/xen/xen-bus.h"
 #include "hw/xen/xen-bus-helper.h"
+#include "hw/xen/xen-compat.h"
 #include "trace.h"
-
-struct XenWatch {
-    char *node;
-    char *key;
-    char *token;
-    Notifier *notifier;
-    QLIST_ENTRY(XenWatch) link;
-};
-
-static void xen_watch_free(XenWatch *watch)
-{
-    QLIST_REMOVE(watch, link);
-    g_free(watch->node);
-    g_free(watch->key);
-    g_free(watch->token);
-    g_free(watch);
-}
-
-XenWatch *xen_bus_watch_add(XenBus *xenbus, const char *node,
-                            const char *key, Notifier *notifier,
-                            Error **errp)
-{
-    ERRP_GUARD();
-    XenWatch *watch = g_new0(XenWatch, 1);
-
-    watch->node = g_strdup(node);
-    watch->key = g_strdup(key);
-    watch->token = g_strdup_printf("xen-bus-%u", xenbus->next_watch_token++);
-    watch->notifier = notifier;
-
-    /* Listed first: xenstore fires the new watch once straight away. */
-    QLIST_INSERT_HEAD(&xenbus->watches, watch, link);
-    xen_xs_watch(xenbus->xsh, node, key, watch->token, errp);
-    if (*errp) {
-        xen_watch_free(watch);
-        return NULL;
-    }
-    return watch;
-}
-
-void xen_bus_watch_remove(XenBus *xenbus, XenWatch *watch)
-{
-    /* Events already queued for this token are dropped by the lookup. */
-    xen_xs_unwatch(xenbus->xsh, watch->node, watch->key, watch->token, NULL);
-    xen_watch_free(watch);
-}
-
-static void xen_bus_watch_event(void *opaque)
-{
-    XenBus *xenbus = opaque;
-    char **event;
-
-    while ((event = xs_check_watch(xenbus->xsh))) {
-        const char *path = event[XS_WATCH_PATH];
-        const char *token = event[XS_WATCH_TOKEN];
-        XenWatch *watch;
-
-        trace_xen_bus_watch_event(path, token);
-        QLIST_FOREACH(watch, &xenbus->watches, link) {
-            if (!strcmp(watch->token, token)) {
-                /* The notifier may remove the watch: stop looking. */
-                watch->notifier->notify(watch->notifier, (void *)path);
-                break;
-            }
-        }
-        free(event);
-    }
-}
 
 XenDevice *xen_bus_find_device(XenBus *xenbus, const char *type,
                                unsigned int frontend_id, const char *name)
@@ -105,8 +38,7 @@ typedef struct XenBusBackendType {
     XenBus *xenbus;
     char *type;
     char *path;
-    Notifier notifier;
-    XenWatch *watch;
+    struct qemu_xs_watch *watch;
     /* Areas we could not create a device for: not retried in a loop. */
     GHashTable *refused;
 } XenBusBackendType;
@@ -116,10 +48,11 @@ static QDict *xen_bus_read_area(XenBus *xenbus, const char *area)
 {
     QDict *opts = qdict_new();
     unsigned int i, n = 0;
-    char **keys = xs_directory(xenbus->xsh, XBT_NULL, area, &n);
+    char **keys = qemu_xen_xs_directory(xenbus->xsh, XBT_NULL, area, &n);
 
     for (i = 0; keys && i < n; i++) {
-        char *value = xen_xs_read(xenbus->xsh, XBT_NULL, area, keys[i], NULL);
+        char *value = xs_node_read(xenbus->xsh, XBT_NULL, NULL, NULL,
+                                   "%s/%s", area, keys[i]);
 
         if (value) {
             qdict_put_str(opts, keys[i], value);
@@ -135,19 +68,18 @@ static bool xen_bus_area_ready(XenBus *xenbus, const char *area)
 {
     unsigned int online, state;
 
-    return xen_xs_scanf(xenbus->xsh, XBT_NULL, area, "online", NULL, "%u",
-                        &online) == 1 && online == 1 &&
-        xen_xs_scanf(xenbus->xsh, XBT_NULL, area, "state", NULL, "%u",
-                     &state) == 1 && state == XenbusStateInitialising;
+    return xs_node_scanf(xenbus->xsh, XBT_NULL, area, "online", NULL, "%u",
+                         &online) == 1 && online == 1 &&
+        xs_node_scanf(xenbus->xsh, XBT_NULL, area, "state", NULL, "%u",
+                      &state) == 1 && state == XenbusStateInitialising;
 }
 
-static void xen_bus_backend_changed(Notifier *notifier, void *data)
+static void xen_bus_backend_changed(void *opaque, const char *path)
 {
-    XenBusBackendType *bt = container_of(notifier, XenBusBackendType,
-                                         notifier);
+    XenBusBackendType *bt = opaque;
     XenBus *xenbus = bt->xenbus;
     unsigned int i, n = 0;
-    char **names = xs_directory(xenbus->xsh, XBT_NULL, bt->path, &n);
+    char **names = qemu_xen_xs_directory(xenbus->xsh, XBT_NULL, bt->path, &n);
     GHashTableIter iter;
     gpointer refused;
 
@@ -193,7 +125,7 @@ static void xen_bus_backend_type_free(gpointer data)
     XenBusBackendType *bt = data;
 
     if (bt->watch) {
-        xen_bus_watch_remove(bt->xenbus, bt->watch);
+        xs_node_unwatch(bt->xenbus->xsh, bt->watch);
     }
     g_hash_table_destroy(bt->refused);
     g_free(bt->type);
@@ -224,14 +156,14 @@ static void xen_bus_watch_backend_types(XenBus *xenbus)
                                    xenbus->backend_id, types[i], xen_domid);
         bt->refused = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                             NULL);
-        bt->notifier.notify = xen_bus_backend_changed;
         g_ptr_array_add(xenbus->backend_types, bt);
 
-        xen_xs_printf(xenbus->xsh, XBT_NULL, advert, types[i], &local_err,
-                      "%s", "");
+        xs_node_printf(xenbus->xsh, XBT_NULL, advert, types[i], &local_err,
+                       "%s", "");
         if (!local_err) {
-            bt->watch = xen_bus_watch_add(xenbus, bt->path, "",
-                                          &bt->notifier, &local_err);
+            bt->watch = xs_node_watch(xenbus->xsh, bt->path, "",
+                                      xen_bus_backend_changed, bt,
+                                      &local_err);
         }
         if (local_err) {
             error_prepend(&local_err, "backend type %s: ", types[i]);
@@ -248,23 +180,21 @@ static void xen_bus_realize(BusState *bus, Error **errp)
 
     trace_xen_bus_realize();
 
-    xenbus->xsh = xs_open(0);
+    xenbus->xsh = qemu_xen_xs_open();
     if (!xenbus->xsh) {
         error_setg_errno(errp, errno, "failed to connect to xenstore");
         return;
     }
 
     /* Our own domain's "domid" key; only dom0 may lack it. */
-    if (xen_xs_scanf(xenbus->xsh, XBT_NULL, "", "domid", NULL, "%u",
-                     &domid) == 1 && domid < DOMID_FIRST_RESERVED) {
+    if (xs_node_scanf(xenbus->xsh, XBT_NULL, "", "domid", NULL, "%u",
+                      &domid) == 1 && domid < DOMID_FIRST_RESERVED) {
         xenbus->backend_id = domid;
     } else {
         xenbus->backend_id = 0;
     }
 
-    qemu_set_fd_handler(xs_fileno(xenbus->xsh), xen_bus_watch_event, NULL,
-                        xenbus);
-
+    xen_bus_start_legacy_backends();
     /* Backend types register themselves from here. */
     module_call_init(MODULE_INIT_XEN_BACKEND);
     xen_bus_watch_backend_types(xenbus);
@@ -281,8 +211,7 @@ static void xen_bus_unrealize(BusState *bus)
         xenbus->backend_types = NULL;
     }
     if (xenbus->xsh) {
-        qemu_set_fd_handler(xs_fileno(xenbus->xsh), NULL, NULL, NULL);
-        xs_close(xenbus->xsh);
+        qemu_xen_xs_close(xenbus->xsh);
         xenbus->xsh = NULL;
     }
 }
@@ -292,13 +221,6 @@ static void xen_bus_unplug_request(HotplugHandler *hotplug_dev,
                                    DeviceState *dev, Error **errp)
 {
     xen_device_unplug(XEN_DEVICE(dev), errp);
-}
-
-static void xen_bus_instance_init(Object *obj)
-{
-    XenBus *xenbus = XEN_BUS(obj);
-
-    QLIST_INIT(&xenbus->watches);
 }
 
 static void xen_bus_class_init(ObjectClass *class, void *data)
@@ -315,7 +237,6 @@ static const TypeInfo xen_bus_type_info = {
     .name = TYPE_XEN_BUS,
     .parent = TYPE_BUS,
     .instance_size = sizeof(XenBus),
-    .instance_init = xen_bus_instance_init,
     .class_init = xen_bus_class_init,
     .interfaces = (InterfaceInfo[]) {
         { TYPE_HOTPLUG_HANDLER },
@@ -344,4 +265,5 @@ void xen_bus_init(void)
 
     sysbus_realize_and_unref(SYS_BUS_DEVICE(dev), &error_fatal);
     qbus_set_bus_hotplug_handler(bus);
+    xen_bus_create_nic_devices(bus);
 }

@@ -10,6 +10,7 @@
 #include "qemu/main-loop.h"
 #include "qapi/error.h"
 #include "hw/xen/xen-bus.h"
+#include "hw/xen/xen-compat.h"
 #include "hw/xen/xen-device-services.h"
 #include "trace.h"
 
@@ -25,83 +26,39 @@ struct XenEventChannel {
     void *opaque;
     /* Where the handler runs; NULL while detached. */
     AioContext *ctx;
-    /* The context is busy-polling the handler (io_poll_begin..end). */
-    bool polling;
-    /* An event was consumed while polling and the port left masked. */
-    bool masked;
     QLIST_ENTRY(XenEventChannel) link;
 };
 
-static void xen_device_evtchn_unmask(XenEventChannel *channel)
-{
-    if (xenevtchn_unmask(channel->xeh, channel->local_port)) {
-        error_report("xen device %s: cannot unmask event channel %d: %s",
-                     channel->xendev->name, channel->local_port,
-                     strerror(errno));
-    }
-}
-
-/* io_read: consume the event, re-arm the channel, then do the work. */
+/*
+ * io_read: consume the event and re-arm the channel before doing the work,
+ * so that an event raised while the handler runs makes the fd readable
+ * again instead of being lost.
+ */
 static void xen_device_evtchn_event(void *opaque)
 {
     XenEventChannel *channel = opaque;
-    xenevtchn_port_or_error_t port = xenevtchn_pending(channel->xeh);
+    xenevtchn_port_or_error_t port = qemu_xen_evtchn_pending(channel->xeh);
 
     if (port < 0) {
         return;
     }
     trace_xen_device_evtchn_event(channel->xendev->name, port);
-    /*
-     * While the context polls, the handler runs without events: the port
-     * stays masked so that the peer's notifications neither wake this
-     * thread nor cost it a read and an unmask each, until polling ends.
-     * Otherwise unmask before handling, so that an event raised while the
-     * handler runs makes the fd readable again instead of being lost.
-     */
-    if (channel->polling) {
-        channel->masked = true;
-    } else {
-        xen_device_evtchn_unmask(channel);
+    if (qemu_xen_evtchn_unmask(channel->xeh, port)) {
+        error_report("xen device %s: cannot unmask event channel %d: %s",
+                     channel->xendev->name, port, strerror(errno));
     }
     channel->handler(channel->opaque);
-}
-
-static void xen_device_evtchn_poll_begin(void *opaque)
-{
-    XenEventChannel *channel = opaque;
-
-    channel->polling = true;
-}
-
-/*
- * aio_poll() calls io_poll once more after this, so that work signalled
- * only by an event that stayed pending while masked is found as well.
- */
-static void xen_device_evtchn_poll_end(void *opaque)
-{
-    XenEventChannel *channel = opaque;
-
-    channel->polling = false;
-    if (channel->masked) {
-        channel->masked = false;
-        xen_device_evtchn_unmask(channel);
-    }
 }
 
 /*
  * io_poll: while the AioContext busy-polls, run the handler without waiting
  * for an event.  Handlers are idempotent ring checks, so running one finds
- * the work and does it at once.  aio_poll() calls io_poll on leaving poll
- * mode without checking whether external clients are disabled: honour a
- * drained section here.
+ * the work and does it at once.
  */
 static bool xen_device_evtchn_poll(void *opaque)
 {
     XenEventChannel *channel = opaque;
 
-    if (aio_external_disabled(channel->ctx)) {
-        return false;
-    }
     return channel->handler(channel->opaque);
 }
 
@@ -115,53 +72,44 @@ static void xen_device_evtchn_poll_ready(void *opaque)
 
 static void xen_device_evtchn_attach(XenEventChannel *channel)
 {
-    int fd = xenevtchn_fd(channel->xeh);
-
-    aio_set_fd_handler(channel->ctx, fd, true, xen_device_evtchn_event, NULL,
-                       xen_device_evtchn_poll, xen_device_evtchn_poll_ready,
-                       channel);
-    aio_set_fd_poll(channel->ctx, fd, xen_device_evtchn_poll_begin,
-                    xen_device_evtchn_poll_end);
+    aio_set_fd_handler(channel->ctx, qemu_xen_evtchn_fd(channel->xeh),
+                       xen_device_evtchn_event, NULL, xen_device_evtchn_poll,
+                       xen_device_evtchn_poll_ready, channel);
 }
 
-/*
- * Removing the handler ends polling without io_poll_end: unmask here, so
- * that an event left pending is delivered to whoever attaches next.
- */
 static void xen_device_evtchn_detach(XenEventChannel *channel)
 {
     if (!channel->ctx) {
         return;
     }
-    aio_set_fd_handler(channel->ctx, xenevtchn_fd(channel->xeh), true,
+    aio_set_fd_handler(channel->ctx, qemu_xen_evtchn_fd(channel->xeh),
                        NULL, NULL, NULL, NULL, NULL);
     channel->ctx = NULL;
-    xen_device_evtchn_poll_end(channel);
 }
 
-XenEventChannel *xen_device_evtchn_bind(XenDevice *xendev,
-                                        unsigned int port,
-                                        XenEventHandler handler,
-                                        void *opaque, Error **errp)
+XenEventChannel *xen_device_bind_event_channel(XenDevice *xendev,
+                                               unsigned int port,
+                                               XenEventHandler handler,
+                                               void *opaque, Error **errp)
 {
     XenEventChannel *channel = g_new0(XenEventChannel, 1);
     xenevtchn_port_or_error_t local_port;
 
     channel->xendev = xendev;
-    channel->xeh = xenevtchn_open(NULL, 0);
+    channel->xeh = qemu_xen_evtchn_open();
     if (!channel->xeh) {
         error_setg_errno(errp, errno, "failed to open event channel handle");
         g_free(channel);
         return NULL;
     }
 
-    local_port = xenevtchn_bind_interdomain(channel->xeh, xendev->frontend_id,
-                                            port);
+    local_port = qemu_xen_evtchn_bind_interdomain(channel->xeh,
+                                                  xendev->frontend_id, port);
     if (local_port < 0) {
         error_setg_errno(errp, errno,
                          "failed to bind event channel %u of domain %u",
                          port, xendev->frontend_id);
-        xenevtchn_close(channel->xeh);
+        qemu_xen_evtchn_close(channel->xeh);
         g_free(channel);
         return NULL;
     }
@@ -178,15 +126,14 @@ XenEventChannel *xen_device_evtchn_bind(XenDevice *xendev,
 }
 
 /*
- * Move the handler to @ctx, or with @ctx NULL detach it (no events are
- * handled until a context is set again; one that arrives meanwhile stays
- * pending).  Call it from the thread that runs the current context, or
- * when that context cannot be running the handler, so that the handler
- * never runs after this returns.
+ * Move the handler to @ctx, or with @ctx NULL detach it: no events are
+ * handled until a context is set again, and one that arrives meanwhile
+ * stays pending.  A handler already running in the old context may still
+ * finish after this returns.
  */
-void xen_device_evtchn_set_context(XenDevice *xendev,
-                                   XenEventChannel *channel,
-                                   AioContext *ctx, Error **errp)
+void xen_device_set_event_channel_context(XenDevice *xendev,
+                                          XenEventChannel *channel,
+                                          AioContext *ctx, Error **errp)
 {
     trace_xen_device_evtchn_set_context(xendev->name, channel->local_port,
                                         ctx);
@@ -197,28 +144,35 @@ void xen_device_evtchn_set_context(XenDevice *xendev,
     }
 }
 
-void xen_device_evtchn_notify(XenDevice *xendev, XenEventChannel *channel,
-                              Error **errp)
+void xen_device_notify_event_channel(XenDevice *xendev,
+                                     XenEventChannel *channel,
+                                     Error **errp)
 {
     trace_xen_device_evtchn_notify(xendev->name, channel->local_port);
-    if (xenevtchn_notify(channel->xeh, channel->local_port)) {
+    if (qemu_xen_evtchn_notify(channel->xeh, channel->local_port)) {
         error_setg_errno(errp, errno, "failed to notify event channel %u",
                          channel->local_port);
     }
 }
 
+unsigned int xen_event_channel_get_local_port(XenEventChannel *channel)
+{
+    return channel->local_port;
+}
+
 /* The channel is freed even when unbinding fails. */
-void xen_device_evtchn_unbind(XenDevice *xendev, XenEventChannel *channel,
-                              Error **errp)
+void xen_device_unbind_event_channel(XenDevice *xendev,
+                                     XenEventChannel *channel,
+                                     Error **errp)
 {
     trace_xen_device_evtchn_unbind(xendev->name, channel->local_port);
     QLIST_REMOVE(channel, link);
     xen_device_evtchn_detach(channel);
-    if (xenevtchn_unbind(channel->xeh, channel->local_port)) {
+    if (qemu_xen_evtchn_unbind(channel->xeh, channel->local_port)) {
         error_setg_errno(errp, errno, "failed to unbind event channel %u",
                          channel->local_port);
     }
-    xenevtchn_close(channel->xeh);
+    qemu_xen_evtchn_close(channel->xeh);
     g_free(channel);
 }
 
@@ -229,7 +183,7 @@ void xen_device_evtchn_close_all(XenDevice *xendev)
     QLIST_FOREACH_SAFE(channel, &xendev->event_channels, link, next) {
         Error *local_err = NULL;
 
-        xen_device_evtchn_unbind(xendev, channel, &local_err);
+        xen_device_unbind_event_channel(xendev, channel, &local_err);
         if (local_err) {
             warn_report_err(local_err);
         }

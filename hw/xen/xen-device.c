@@ -14,8 +14,9 @@
 #include "hw/xen/xen-backend.h"
 #include "hw/xen/xen-bus.h"
 #include "hw/xen/xen-bus-helper.h"
+#include "hw/xen/xen-compat.h"
 #include "hw/xen/xen-device-services.h"
-#include "sysemu/sysemu.h"
+#include "system/system.h"
 #include "trace.h"
 
 /* Guest-triggered messages: a burst per window, then only their count. */
@@ -27,7 +28,7 @@ static XenBus *xen_device_bus(XenDevice *xendev)
     return XEN_BUS(qdev_get_parent_bus(DEVICE(xendev)));
 }
 
-static struct xs_handle *xen_device_xsh(XenDevice *xendev)
+static struct qemu_xs_handle *xen_device_xsh(XenDevice *xendev)
 {
     return xen_device_bus(xendev)->xsh;
 }
@@ -78,8 +79,8 @@ xen_device_vprintf(XenDevice *xendev, const char *node, const char *key,
 {
     Error *local_err = NULL;
 
-    xen_xs_vprintf(xen_device_xsh(xendev), XBT_NULL, node, key, &local_err,
-                   fmt, ap);
+    xs_node_vprintf(xen_device_xsh(xendev), XBT_NULL, node, key, &local_err,
+                    fmt, ap);
     if (local_err) {
         error_report_err(local_err);
     }
@@ -102,8 +103,8 @@ int xen_device_backend_scanf(XenDevice *xendev, const char *key,
     int rc;
 
     va_start(ap, fmt);
-    rc = xen_xs_vscanf(xen_device_xsh(xendev), XBT_NULL,
-                       xendev->backend_path, key, NULL, fmt, ap);
+    rc = xs_node_vscanf(xen_device_xsh(xendev), XBT_NULL,
+                        xendev->backend_path, key, NULL, fmt, ap);
     va_end(ap);
     return rc;
 }
@@ -120,8 +121,21 @@ void xen_device_frontend_printf(XenDevice *xendev, const char *key,
 
 char *xen_device_frontend_read(XenDevice *xendev, const char *key)
 {
-    return xen_xs_read(xen_device_xsh(xendev), XBT_NULL,
-                       xendev->frontend_path, key, NULL);
+    return xs_node_read(xen_device_xsh(xendev), XBT_NULL, NULL, NULL,
+                        "%s/%s", xendev->frontend_path, key);
+}
+
+int xen_device_frontend_scanf(XenDevice *xendev, const char *key,
+                              const char *fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = xs_node_vscanf(xen_device_xsh(xendev), XBT_NULL,
+                        xendev->frontend_path, key, NULL, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 enum xenbus_state xen_device_backend_get_state(XenDevice *xendev)
@@ -149,11 +163,9 @@ static enum xenbus_state xen_device_read_frontend_state(XenDevice *xendev)
     return state;
 }
 
-static void xen_device_frontend_state_changed(Notifier *notifier,
-                                              void *data)
+static void xen_device_frontend_state_changed(void *opaque, const char *path)
 {
-    XenDevice *xendev = container_of(notifier, XenDevice,
-                                     frontend_state_notifier);
+    XenDevice *xendev = opaque;
     XenDeviceClass *xendev_class = XEN_DEVICE_GET_CLASS(xendev);
     enum xenbus_state state = xen_device_read_frontend_state(xendev);
     Error *local_err = NULL;
@@ -162,7 +174,7 @@ static void xen_device_frontend_state_changed(Notifier *notifier,
         return;
     }
     trace_xen_device_frontend_state(xendev->frontend_path,
-                                    xen_xs_state_name(state));
+                                    xs_strstate(state));
     xendev->frontend_state = state;
 
     if (xendev_class->frontend_changed) {
@@ -181,19 +193,18 @@ static void xen_device_frontend_state_changed(Notifier *notifier,
  */
 static void xen_device_destroy_areas(XenDevice *xendev, bool all)
 {
-    struct xs_handle *xsh = xen_device_xsh(xendev);
+    struct qemu_xs_handle *xsh = xen_device_xsh(xendev);
     Error *local_err = NULL;
 
     if (xendev->backend_path && (all || xendev->backend_created)) {
-        xen_xs_node_destroy(xsh, XBT_NULL, xendev->backend_path, &local_err);
+        xs_node_destroy(xsh, XBT_NULL, xendev->backend_path, &local_err);
         if (local_err) {
             error_report_err(local_err);
             local_err = NULL;
         }
     }
     if (xendev->frontend_path && (all || xendev->frontend_created)) {
-        xen_xs_node_destroy(xsh, XBT_NULL, xendev->frontend_path,
-                            &local_err);
+        xs_node_destroy(xsh, XBT_NULL, xendev->frontend_path, &local_err);
         if (local_err) {
             error_report_err(local_err);
         }
@@ -207,7 +218,7 @@ static void xen_device_exit(Notifier *notifier, void *data)
     xen_device_destroy_areas(xendev, true);
 }
 
-static bool xen_device_create_backend(struct xs_handle *xsh,
+static bool xen_device_create_backend(struct qemu_xs_handle *xsh,
                                       xs_transaction_t tid, void *opaque,
                                       Error **errp)
 {
@@ -215,29 +226,26 @@ static bool xen_device_create_backend(struct xs_handle *xsh,
     XenDevice *xendev = opaque;
     XenBus *xenbus = xen_device_bus(xendev);
     const char *path = xendev->backend_path;
-    struct xs_permissions perms[] = {
-        { .id = xenbus->backend_id, .perms = XS_PERM_NONE },
-        { .id = xendev->frontend_id, .perms = XS_PERM_READ },
-    };
 
-    xendev->backend_created = !xen_xs_node_exists(xsh, tid, path);
-    xen_xs_node_create(xsh, tid, path, perms, ARRAY_SIZE(perms), errp);
+    xendev->backend_created = !xs_node_exists(xsh, tid, path);
+    xs_node_create(xsh, tid, path, xenbus->backend_id, xendev->frontend_id,
+                   XS_PERM_READ, errp);
     if (*errp) {
         return false;
     }
-    xen_xs_printf(xsh, tid, path, "frontend", errp, "%s",
+    xs_node_printf(xsh, tid, path, "frontend", errp, "%s",
                   xendev->frontend_path);
-    xen_xs_printf(xsh, tid, path, "frontend-id", errp, "%u",
+    xs_node_printf(xsh, tid, path, "frontend-id", errp, "%u",
                   xendev->frontend_id);
-    xen_xs_printf(xsh, tid, path, "online", errp, "%u", 1);
-    xen_xs_printf(xsh, tid, path, "hotplug-status", errp, "connected");
-    xen_xs_printf(xsh, tid, path, "state", errp, "%u",
+    xs_node_printf(xsh, tid, path, "online", errp, "%u", 1);
+    xs_node_printf(xsh, tid, path, "hotplug-status", errp, "connected");
+    xs_node_printf(xsh, tid, path, "state", errp, "%u",
                   XenbusStateInitialising);
     return !*errp;
 }
 
 /* The toolstack may have made the frontend area: then it is left alone. */
-static bool xen_device_create_frontend(struct xs_handle *xsh,
+static bool xen_device_create_frontend(struct qemu_xs_handle *xsh,
                                        xs_transaction_t tid, void *opaque,
                                        Error **errp)
 {
@@ -245,24 +253,21 @@ static bool xen_device_create_frontend(struct xs_handle *xsh,
     XenDevice *xendev = opaque;
     XenBus *xenbus = xen_device_bus(xendev);
     const char *path = xendev->frontend_path;
-    struct xs_permissions perms[] = {
-        { .id = xendev->frontend_id, .perms = XS_PERM_NONE },
-        { .id = xenbus->backend_id, .perms = XS_PERM_READ | XS_PERM_WRITE },
-    };
 
-    xendev->frontend_created = !xen_xs_node_exists(xsh, tid, path);
+    xendev->frontend_created = !xs_node_exists(xsh, tid, path);
     if (!xendev->frontend_created) {
         return true;
     }
-    xen_xs_node_create(xsh, tid, path, perms, ARRAY_SIZE(perms), errp);
+    xs_node_create(xsh, tid, path, xendev->frontend_id, xenbus->backend_id,
+                   XS_PERM_READ | XS_PERM_WRITE, errp);
     if (*errp) {
         return false;
     }
-    xen_xs_printf(xsh, tid, path, "backend", errp, "%s",
+    xs_node_printf(xsh, tid, path, "backend", errp, "%s",
                   xendev->backend_path);
-    xen_xs_printf(xsh, tid, path, "backend-id", errp, "%u",
+    xs_node_printf(xsh, tid, path, "backend-id", errp, "%u",
                   xenbus->backend_id);
-    xen_xs_printf(xsh, tid, path, "state", errp, "%u",
+    xs_node_printf(xsh, tid, path, "state", errp, "%u",
                   XenbusStateInitialising);
     return !*errp;
 }
@@ -270,10 +275,14 @@ static bool xen_device_create_frontend(struct xs_handle *xsh,
 static void xen_device_remove_bh(void *opaque)
 {
     XenDevice *xendev = opaque;
+    Error *local_err = NULL;
 
     /* What a backend type made, it unmakes; the rest is a device_del. */
-    if (!xen_backend_try_device_destroy(xendev)) {
+    if (!xen_backend_try_device_destroy(xendev, &local_err)) {
         object_unparent(OBJECT(xendev));
+    }
+    if (local_err) {
+        error_report_err(local_err);
     }
     object_unref(OBJECT(xendev));
 }
@@ -299,22 +308,22 @@ void xen_device_backend_set_state(XenDevice *xendev,
         return;
     }
     trace_xen_device_backend_state(xendev->backend_path,
-                                   xen_xs_state_name(state));
+                                   xs_strstate(state));
     xendev->backend_state = state;
     xen_device_backend_printf(xendev, "state", "%u", state);
     xen_device_check_removal(xendev);
 }
 
 /* The toolstack writes "online" and the backend "state" to unplug us. */
-static void xen_device_backend_changed(Notifier *notifier, void *data)
+static void xen_device_backend_changed(void *opaque, const char *path)
 {
-    XenDevice *xendev = container_of(notifier, XenDevice, backend_notifier);
+    XenDevice *xendev = opaque;
     unsigned int online, state;
 
     if (xen_device_backend_scanf(xendev, "state", "%u", &state) == 1 &&
         state != xendev->backend_state && state <= XenbusStateReconfigured) {
         trace_xen_device_backend_state(xendev->backend_path,
-                                       xen_xs_state_name(state));
+                                       xs_strstate(state));
         xendev->backend_state = state;
     }
     xendev->backend_online =
@@ -336,7 +345,7 @@ typedef struct XenDeviceUnplug {
     enum xenbus_state state;
 } XenDeviceUnplug;
 
-static bool xen_device_write_unplug(struct xs_handle *xsh,
+static bool xen_device_write_unplug(struct qemu_xs_handle *xsh,
                                     xs_transaction_t tid, void *opaque,
                                     Error **errp)
 {
@@ -344,8 +353,8 @@ static bool xen_device_write_unplug(struct xs_handle *xsh,
     XenDeviceUnplug *unplug = opaque;
     const char *path = unplug->xendev->backend_path;
 
-    xen_xs_printf(xsh, tid, path, "online", errp, "%u", 0);
-    xen_xs_printf(xsh, tid, path, "state", errp, "%u", unplug->state);
+    xs_node_printf(xsh, tid, path, "online", errp, "%u", 0);
+    xs_node_printf(xsh, tid, path, "state", errp, "%u", unplug->state);
     return !*errp;
 }
 
@@ -360,7 +369,7 @@ void xen_device_unplug(XenDevice *xendev, Error **errp)
     };
 
     trace_xen_device_unplug(xendev->backend_path);
-    if (!xen_xs_transaction(xenbus->xsh, xen_device_write_unplug, &unplug,
+    if (!xs_transaction_run(xenbus->xsh, xen_device_write_unplug, &unplug,
                             errp)) {
         return;
     }
@@ -385,18 +394,15 @@ static void xen_device_unrealize(DeviceState *dev)
         xendev->exit_notifier.notify = NULL;
     }
     if (xendev->frontend_state_watch) {
-        xen_bus_watch_remove(xen_device_bus(xendev),
-                             xendev->frontend_state_watch);
+        xs_node_unwatch(xen_device_xsh(xendev), xendev->frontend_state_watch);
         xendev->frontend_state_watch = NULL;
     }
     if (xendev->backend_online_watch) {
-        xen_bus_watch_remove(xen_device_bus(xendev),
-                             xendev->backend_online_watch);
+        xs_node_unwatch(xen_device_xsh(xendev), xendev->backend_online_watch);
         xendev->backend_online_watch = NULL;
     }
     if (xendev->backend_state_watch) {
-        xen_bus_watch_remove(xen_device_bus(xendev),
-                             xendev->backend_state_watch);
+        xs_node_unwatch(xen_device_xsh(xendev), xendev->backend_state_watch);
         xendev->backend_state_watch = NULL;
     }
     if (xendev_class->unrealize) {
@@ -453,17 +459,24 @@ static void xen_device_realize(DeviceState *dev, Error **errp)
                                            xenbus->backend_id,
                                            xendev_class->backend,
                                            xendev->frontend_id, xendev->name);
-    xendev->frontend_path = g_strdup_printf("/local/domain/%u/device/%s/%s",
-                                            xendev->frontend_id,
-                                            xendev_class->device,
-                                            xendev->name);
+    if (xendev_class->get_frontend_path) {
+        xendev->frontend_path = xendev_class->get_frontend_path(xendev, errp);
+        if (!xendev->frontend_path) {
+            goto fail;
+        }
+    } else {
+        xendev->frontend_path =
+            g_strdup_printf("/local/domain/%u/device/%s/%s",
+                            xendev->frontend_id, xendev_class->device,
+                            xendev->name);
+    }
     xendev->backend_state = XenbusStateInitialising;
     xendev->backend_online = true;
     xendev->frontend_state = XenbusStateUnknown;
 
-    if (!xen_xs_transaction(xenbus->xsh, xen_device_create_backend, xendev,
+    if (!xs_transaction_run(xenbus->xsh, xen_device_create_backend, xendev,
                             errp) ||
-        !xen_xs_transaction(xenbus->xsh, xen_device_create_frontend, xendev,
+        !xs_transaction_run(xenbus->xsh, xen_device_create_frontend, xendev,
                             errp)) {
         goto fail;
     }
@@ -484,24 +497,21 @@ static void xen_device_realize(DeviceState *dev, Error **errp)
     xen_device_backend_set_state(xendev, XenbusStateInitWait);
 
     /* Fires once at once, picking up the frontend's current state. */
-    xendev->frontend_state_notifier.notify =
-        xen_device_frontend_state_changed;
     xendev->frontend_state_watch =
-        xen_bus_watch_add(xenbus, xendev->frontend_path, "state",
-                          &xendev->frontend_state_notifier, errp);
+        xs_node_watch(xenbus->xsh, xendev->frontend_path, "state",
+                      xen_device_frontend_state_changed, xendev, errp);
     if (*errp) {
         goto fail;
     }
-    xendev->backend_notifier.notify = xen_device_backend_changed;
     xendev->backend_online_watch =
-        xen_bus_watch_add(xenbus, xendev->backend_path, "online",
-                          &xendev->backend_notifier, errp);
+        xs_node_watch(xenbus->xsh, xendev->backend_path, "online",
+                      xen_device_backend_changed, xendev, errp);
     if (*errp) {
         goto fail;
     }
     xendev->backend_state_watch =
-        xen_bus_watch_add(xenbus, xendev->backend_path, "state",
-                          &xendev->backend_notifier, errp);
+        xs_node_watch(xenbus->xsh, xendev->backend_path, "state",
+                      xen_device_backend_changed, xendev, errp);
     if (*errp) {
         goto fail;
     }
@@ -525,9 +535,8 @@ static void xen_device_instance_finalize(Object *obj)
     qemu_mutex_destroy(&xendev->guest_error_lock);
 }
 
-static Property xen_device_properties[] = {
+static const Property xen_device_properties[] = {
     DEFINE_PROP_UINT16("frontend-id", XenDevice, frontend_id, DOMID_INVALID),
-    DEFINE_PROP_END_OF_LIST()
 };
 
 static void xen_device_class_init(ObjectClass *class, void *data)

@@ -13,7 +13,7 @@
 #include "qemu/osdep.h"
 #include "libqtest.h"
 #include "qemu/cutils.h"
-#include "qapi/qmp/qdict.h"
+#include "qobject/qdict.h"
 #include "xen-test-helpers.h"
 
 #define IMAGE_SIZE (8 * 1024 * 1024)

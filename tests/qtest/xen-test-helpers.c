@@ -141,6 +141,7 @@ char *xen_test_make_image(size_t size)
     return path;
 }
 
+G_GNUC_PRINTF(1, 0)
 static char **blkfront_argv(const char *fmt, va_list ap)
 {
     const char *blkfront = getenv("XEN_BLKFRONT");

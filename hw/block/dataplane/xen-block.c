@@ -34,12 +34,13 @@
 #include "qapi/error.h"
 #include "block/aio-wait.h"
 #include "block/accounting.h"
-#include "sysemu/block-backend.h"
+#include "system/block-backend.h"
 #include "hw/qdev-core.h"
 #include "hw/xen/xen-bus.h"
+#include "hw/xen/xen-compat.h"
 #include "hw/xen/interface/io/blkif.h"
 #include "hw/block/dataplane/xen-block.h"
-#include "trace.h"
+#include "hw/block/trace.h"
 
 /* One segment descriptor, in requests and in indirect pages. */
 typedef struct XenBlkSeg {
@@ -192,7 +193,7 @@ QEMU_BUILD_BUG_ON(offsetof(struct blkif_response, status) !=
                   offsetof(XenBlkRsp32, status));
 
 #define XEN_BLOCK_MAX_RING_PAGES 16
-#define XEN_BLOCK_SEGS_PER_INDIRECT_PAGE (XC_PAGE_SIZE / sizeof(XenBlkSeg))
+#define XEN_BLOCK_SEGS_PER_INDIRECT_PAGE (XEN_PAGE_SIZE / sizeof(XenBlkSeg))
 #define XEN_BLOCK_MAX_INDIRECT_SEGMENTS \
     (BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST * XEN_BLOCK_SEGS_PER_INDIRECT_PAGE)
 /*
@@ -240,6 +241,7 @@ struct XenBlockDataPlane {
     XenBlockDataPlaneConf conf;
     XenEventChannel *event_channel;
     blkif_sring_t *sring;
+    uint32_t ring_ref[XEN_BLOCK_MAX_RING_PAGES];
     unsigned int nr_ring_ref;
     /* Indexes; entries are dp->entry_size apart whatever the ABI. */
     blkif_back_ring_t ring;
@@ -249,6 +251,8 @@ struct XenBlockDataPlane {
     bool halted;
     /* Stopping: finish what is in flight, take nothing new. */
     bool stopping;
+    /* The drive is drained (set from the main loop): take nothing new. */
+    bool drained;
     /* Set by the stop path in dp->ctx: no request slot is in use. */
     bool idle;
     /* A barrier taken off the ring: nothing more is taken until it ends. */
@@ -329,7 +333,8 @@ static void xen_block_push_responses(XenBlockDataPlane *dp)
 
     RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&dp->ring, notify);
     if (notify) {
-        xen_device_evtchn_notify(dp->xendev, dp->event_channel, &local_err);
+        xen_device_notify_event_channel(dp->xendev, dp->event_channel,
+                                        &local_err);
         if (local_err) {
             error_report_err(local_err);
         }
@@ -368,8 +373,8 @@ static bool xen_block_request_copy_data(XenBlockRequest *req)
     XenBlockDataPlane *dp = req->dataplane;
     Error *local_err = NULL;
 
-    xen_device_grant_copy(dp->xendev, req->op == BLKIF_OP_READ, req->copy,
-                          req->nr_segs, &local_err);
+    xen_device_copy_grant_refs(dp->xendev, req->op == BLKIF_OP_READ,
+                               req->copy, req->nr_segs, &local_err);
     if (local_err) {
         xen_device_guest_error(dp->xendev,
                                "request %" PRIu64 ": %s", req->id,
@@ -402,7 +407,8 @@ static bool xen_block_fetch_indirect(XenBlockRequest *req,
         c->len = segs * sizeof(XenBlkSeg);
     }
 
-    xen_device_grant_copy(dp->xendev, false, req->copy, nr_pages, &local_err);
+    xen_device_copy_grant_refs(dp->xendev, false, req->copy, nr_pages,
+                               &local_err);
     if (local_err) {
         xen_device_guest_error(dp->xendev,
                                "request %" PRIu64
@@ -419,6 +425,8 @@ static bool xen_block_check_range(XenBlockDataPlane *dp, XenBlockRequest *req,
                                   uint64_t nr_sectors)
 {
     uint64_t block = dp->conf.sector_size / BDRV_SECTOR_SIZE;
+    /* Changed by a resize in the main loop. */
+    uint64_t disk_sectors = qatomic_read(&dp->conf.nr_sectors);
 
     if (req->sector % block || nr_sectors % block) {
         xen_device_guest_error(dp->xendev,
@@ -428,13 +436,13 @@ static bool xen_block_check_range(XenBlockDataPlane *dp, XenBlockRequest *req,
                                dp->conf.sector_size);
         return false;
     }
-    if (req->sector > dp->conf.nr_sectors ||
-        nr_sectors > dp->conf.nr_sectors - req->sector) {
+    if (req->sector > disk_sectors ||
+        nr_sectors > disk_sectors - req->sector) {
         xen_device_guest_error(dp->xendev,
                                "request %" PRIu64 ": sectors %" PRIu64
                                "+%" PRIu64 " beyond the disk (%" PRIu64 ")",
                                req->id, req->sector, nr_sectors,
-                               dp->conf.nr_sectors);
+                               disk_sectors);
         return false;
     }
     return true;
@@ -454,13 +462,11 @@ static bool xen_block_check_segments(XenBlockDataPlane *dp,
     for (i = 0; i < req->nr_segs; i++) {
         const XenBlkSeg *seg = &req->segs[i];
         XenDeviceGrantCopySegment *c = &req->copy[i];
-        XenDeviceGrantCopyPtr *foreign = to_domain ? &c->dest : &c->source;
-        XenDeviceGrantCopyPtr *local = to_domain ? &c->source : &c->dest;
         unsigned int offset = seg->first_sect * BDRV_SECTOR_SIZE;
         unsigned int len;
 
         if (seg->first_sect > seg->last_sect ||
-            seg->last_sect >= XC_PAGE_SIZE / BDRV_SECTOR_SIZE) {
+            seg->last_sect >= XEN_PAGE_SIZE / BDRV_SECTOR_SIZE) {
             xen_device_guest_error(dp->xendev,
                                    "request %" PRIu64 ": segment %u: "
                                    "bad sectors %u..%u", req->id, i,
@@ -476,9 +482,15 @@ static bool xen_block_check_segments(XenBlockDataPlane *dp,
             return false;
         }
 
-        foreign->foreign.ref = seg->gref;
-        foreign->foreign.offset = offset;
-        local->virt = req->buf + req->size;
+        if (to_domain) {
+            c->dest.foreign.ref = seg->gref;
+            c->dest.foreign.offset = offset;
+            c->source.virt = req->buf + req->size;
+        } else {
+            c->source.foreign.ref = seg->gref;
+            c->source.foreign.offset = offset;
+            c->dest.virt = req->buf + req->size;
+        }
         c->len = len;
         req->size += len;
     }
@@ -692,8 +704,8 @@ static void xen_block_copy_reads(XenBlockDataPlane *dp)
                    next->nr_segs * sizeof(dp->read_batch[0]));
             nr_segs += next->nr_segs;
         }
-        xen_device_grant_copy(dp->xendev, true, dp->read_batch, nr_segs,
-                              &local_err);
+        xen_device_copy_grant_refs(dp->xendev, true, dp->read_batch,
+                                   nr_segs, &local_err);
         while (req != next) {
             int16_t status = BLKIF_RSP_OKAY;
 
@@ -797,16 +809,16 @@ static bool xen_block_handle_requests(void *opaque)
     bool progress = false;
     int more;
 
-    aio_context_acquire(dp->ctx);
+    xen_aio_context_acquire(dp->ctx);
     dp->in_handler = true;
     progress = !QSIMPLEQ_EMPTY(&dp->reads);
     xen_block_copy_reads(dp);
     xen_block_start_barrier(dp);
-    if (dp->halted || dp->stopping) {
+    if (dp->halted || dp->stopping || qatomic_read(&dp->drained)) {
         goto out;
     }
 
-    blk_io_plug(dp->blk);
+    xen_blk_io_plug(dp->blk);
     for (;;) {
         RING_IDX rp = qatomic_read(&dp->sring->req_prod);
 
@@ -858,12 +870,12 @@ static bool xen_block_handle_requests(void *opaque)
             break;
         }
     }
-    blk_io_unplug(dp->blk);
+    xen_blk_io_unplug(dp->blk);
 
 out:
     dp->in_handler = false;
     xen_block_push_responses(dp);
-    aio_context_release(dp->ctx);
+    xen_aio_context_release(dp->ctx);
     return progress;
 }
 
@@ -950,7 +962,7 @@ static bool xen_block_alloc_requests(XenBlockDataPlane *dp, Error **errp)
 
     dp->max_segs = MAX(BLKIF_MAX_SEGMENTS_PER_REQUEST,
                        dp->conf.max_indirect_segments);
-    slot_bytes = (size_t)dp->max_segs * XC_PAGE_SIZE;
+    slot_bytes = (size_t)dp->max_segs * XEN_PAGE_SIZE;
     dp->nr_requests = MIN(RING_SIZE(&dp->ring),
                           MAX(1, XEN_BLOCK_BOUNCE_BUDGET / slot_bytes));
 
@@ -988,7 +1000,7 @@ static bool xen_block_check_conf(const XenBlockDataPlaneConf *conf,
     }
     /* A segment is at most a page and must be whole logical blocks. */
     if (conf->sector_size < BDRV_SECTOR_SIZE ||
-        conf->sector_size > XC_PAGE_SIZE ||
+        conf->sector_size > XEN_PAGE_SIZE ||
         !is_power_of_2(conf->sector_size)) {
         error_setg(errp, "unsupported sector size %u", conf->sector_size);
         return false;
@@ -1036,8 +1048,9 @@ void xen_block_dataplane_start(XenBlockDataPlane *dp,
     dp->entry_size = dp->abi64 ? sizeof(XenBlkRwReq64) :
                                  sizeof(XenBlkRwReq32);
 
-    dp->sring = xen_device_grant_map(xendev, ring_ref, nr_ring_ref,
-                                     PROT_READ | PROT_WRITE, errp);
+    memcpy(dp->ring_ref, ring_ref, nr_ring_ref * sizeof(ring_ref[0]));
+    dp->sring = xen_device_map_grant_refs(xendev, dp->ring_ref, nr_ring_ref,
+                                          PROT_READ | PROT_WRITE, errp);
     if (!dp->sring) {
         return;
     }
@@ -1047,7 +1060,7 @@ void xen_block_dataplane_start(XenBlockDataPlane *dp,
      * Pick up at the frontend's indexes rather than at 0: it may reconnect
      * with requests still on the ring.  They are read once, here.
      */
-    ring_bytes = (size_t)nr_ring_ref * XC_PAGE_SIZE;
+    ring_bytes = (size_t)nr_ring_ref * XEN_PAGE_SIZE;
     req_prod = qatomic_read(&dp->sring->req_prod);
     rsp_prod = qatomic_read(&dp->sring->rsp_prod);
     dp->ring.sring = dp->sring;
@@ -1067,28 +1080,30 @@ void xen_block_dataplane_start(XenBlockDataPlane *dp,
     }
 
     old_ctx = blk_get_aio_context(dp->blk);
-    aio_context_acquire(old_ctx);
+    xen_aio_context_acquire(old_ctx);
     blk_set_aio_context(dp->blk, dp->ctx, errp);
-    aio_context_release(old_ctx);
+    xen_aio_context_release(old_ctx);
     if (*errp) {
         goto fail_free;
     }
 
     dp->halted = false;
     dp->stopping = false;
+    dp->drained = false;
     dp->barrier = NULL;
     dp->nr_busy = 0;
     /*
      * The channel starts in the main context: move it before anything can
      * poll that context, so its handler only ever runs in dp->ctx.
      */
-    dp->event_channel = xen_device_evtchn_bind(xendev, event_channel,
-                                               xen_block_event, dp, errp);
+    dp->event_channel = xen_device_bind_event_channel(xendev, event_channel,
+                                                      xen_block_event, dp,
+                                                      errp);
     if (!dp->event_channel) {
         goto fail_ctx;
     }
-    xen_device_evtchn_set_context(xendev, dp->event_channel, dp->ctx,
-                                  &error_abort);
+    xen_device_set_event_channel_context(xendev, dp->event_channel, dp->ctx,
+                                         &error_abort);
     dp->started = true;
     trace_xen_block_dataplane_start(dp, nr_ring_ref, RING_SIZE(&dp->ring),
                                     dp->nr_requests, dp->abi64);
@@ -1098,13 +1113,14 @@ void xen_block_dataplane_start(XenBlockDataPlane *dp,
     return;
 
 fail_ctx:
-    aio_context_acquire(dp->ctx);
+    xen_aio_context_acquire(dp->ctx);
     blk_set_aio_context(dp->blk, qemu_get_aio_context(), NULL);
-    aio_context_release(dp->ctx);
+    xen_aio_context_release(dp->ctx);
 fail_free:
     xen_block_free_requests(dp);
 fail_unmap:
-    xen_device_grant_unmap(xendev, dp->sring, nr_ring_ref, NULL);
+    xen_device_unmap_grant_refs(xendev, dp->sring, dp->ring_ref, nr_ring_ref,
+                                NULL);
     dp->sring = NULL;
 }
 
@@ -1113,11 +1129,11 @@ static void xen_block_stop_bh(void *opaque)
 {
     XenBlockDataPlane *dp = opaque;
 
-    aio_context_acquire(dp->ctx);
+    xen_aio_context_acquire(dp->ctx);
     dp->stopping = true;
-    xen_device_evtchn_set_context(dp->xendev, dp->event_channel, NULL,
-                                  &error_abort);
-    aio_context_release(dp->ctx);
+    xen_device_set_event_channel_context(dp->xendev, dp->event_channel, NULL,
+                                         &error_abort);
+    xen_aio_context_release(dp->ctx);
 }
 
 /*
@@ -1130,12 +1146,12 @@ static void xen_block_quiesce_bh(void *opaque)
     XenBlockDataPlane *dp = opaque;
 
     xen_block_handle_requests(dp);
-    aio_context_acquire(dp->ctx);
+    xen_aio_context_acquire(dp->ctx);
     dp->idle = dp->nr_busy == 0;
     if (dp->idle) {
         qemu_bh_cancel(dp->bh);
     }
-    aio_context_release(dp->ctx);
+    xen_aio_context_release(dp->ctx);
 }
 
 void xen_block_dataplane_stop(XenBlockDataPlane *dp)
@@ -1147,7 +1163,7 @@ void xen_block_dataplane_stop(XenBlockDataPlane *dp)
     }
     trace_xen_block_dataplane_stop(dp);
 
-    aio_context_acquire(dp->ctx);
+    xen_aio_context_acquire(dp->ctx);
     aio_wait_bh_oneshot(dp->ctx, xen_block_stop_bh, dp);
     /*
      * A completion may issue more I/O (the flush after a write, a barrier
@@ -1160,16 +1176,17 @@ void xen_block_dataplane_stop(XenBlockDataPlane *dp)
     } while (!dp->idle);
     /* Other users may keep the BlockBackend in the IOThread: that is fine */
     blk_set_aio_context(dp->blk, qemu_get_aio_context(), NULL);
-    aio_context_release(dp->ctx);
+    xen_aio_context_release(dp->ctx);
 
-    xen_device_evtchn_unbind(dp->xendev, dp->event_channel, &local_err);
+    xen_device_unbind_event_channel(dp->xendev, dp->event_channel,
+                                    &local_err);
     if (local_err) {
         warn_report_err(local_err);
         local_err = NULL;
     }
     dp->event_channel = NULL;
-    xen_device_grant_unmap(dp->xendev, dp->sring, dp->nr_ring_ref,
-                           &local_err);
+    xen_device_unmap_grant_refs(dp->xendev, dp->sring, dp->ring_ref,
+                                dp->nr_ring_ref, &local_err);
     if (local_err) {
         warn_report_err(local_err);
     }
@@ -1181,7 +1198,30 @@ void xen_block_dataplane_stop(XenBlockDataPlane *dp)
 void xen_block_dataplane_resize(XenBlockDataPlane *dp, uint64_t nr_sectors)
 {
     trace_xen_block_dataplane_resize(dp, nr_sectors);
-    aio_context_acquire(dp->ctx);
-    dp->conf.nr_sectors = nr_sectors;
-    aio_context_release(dp->ctx);
+    qatomic_set(&dp->conf.nr_sectors, nr_sectors);
+}
+
+void xen_block_dataplane_detach(XenBlockDataPlane *dp)
+{
+    if (!dp || !dp->started) {
+        return;
+    }
+    trace_xen_block_dataplane_detach(dp);
+    qatomic_set(&dp->drained, true);
+    xen_device_set_event_channel_context(dp->xendev, dp->event_channel, NULL,
+                                         &error_abort);
+}
+
+void xen_block_dataplane_attach(XenBlockDataPlane *dp)
+{
+    /* A stopping dataplane detached itself for good. */
+    if (!dp || !dp->started || dp->stopping) {
+        return;
+    }
+    trace_xen_block_dataplane_attach(dp);
+    qatomic_set(&dp->drained, false);
+    xen_device_set_event_channel_context(dp->xendev, dp->event_channel,
+                                         dp->ctx, &error_abort);
+    /* Requests may have come while no event was handled. */
+    qemu_bh_schedule(dp->bh);
 }

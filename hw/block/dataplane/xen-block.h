@@ -8,7 +8,7 @@
 #define HW_BLOCK_DATAPLANE_XEN_BLOCK_H
 
 #include "hw/xen/xen-bus.h"
-#include "sysemu/iothread.h"
+#include "system/iothread.h"
 
 typedef struct XenBlockDataPlane XenBlockDataPlane;
 
@@ -51,6 +51,12 @@ void xen_block_dataplane_start(XenBlockDataPlane *dataplane,
                                XenBlockProtocol protocol, Error **errp);
 /* Drain in-flight requests, unbind and unmap; safe when not started. */
 void xen_block_dataplane_stop(XenBlockDataPlane *dataplane);
+/*
+ * While the drive is drained, from the main loop: no request is taken off
+ * the ring between detach and attach.
+ */
+void xen_block_dataplane_detach(XenBlockDataPlane *dataplane);
+void xen_block_dataplane_attach(XenBlockDataPlane *dataplane);
 /* The disk was resized: requests are now checked against @nr_sectors. */
 void xen_block_dataplane_resize(XenBlockDataPlane *dataplane,
                                 uint64_t nr_sectors);

@@ -14,7 +14,7 @@
 #define HW_XEN_BACKEND_H
 
 #include "hw/xen/xen-bus.h"
-#include "qapi/qmp/qdict.h"
+#include "qobject/qdict.h"
 
 typedef struct XenBackendInstance XenBackendInstance;
 
@@ -25,7 +25,8 @@ typedef struct XenBackendInstance XenBackendInstance;
 typedef void (*XenBackendDeviceCreate)(XenBackendInstance *backend,
                                        QDict *opts, Error **errp);
 /* Undo create: the device and everything create made for it. */
-typedef void (*XenBackendDeviceDestroy)(XenBackendInstance *backend);
+typedef void (*XenBackendDeviceDestroy)(XenBackendInstance *backend,
+                                        Error **errp);
 
 typedef struct XenBackendInfo {
     const char *type;
@@ -51,6 +52,6 @@ void xen_backend_device_create(XenBus *xenbus, const char *type,
                                const char *name, unsigned int frontend_id,
                                QDict *opts, Error **errp);
 /* Destroy @xendev if a backend type created it; false if none did. */
-bool xen_backend_try_device_destroy(XenDevice *xendev);
+bool xen_backend_try_device_destroy(XenDevice *xendev, Error **errp);
 
 #endif /* HW_XEN_BACKEND_H */

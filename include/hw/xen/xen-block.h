@@ -9,7 +9,7 @@
 
 #include "hw/xen/xen-bus.h"
 #include "hw/block/block.h"
-#include "sysemu/iothread.h"
+#include "system/iothread.h"
 #include "qom/object.h"
 
 /* Which form of the Xen VBD naming scheme a vdev was written in. */

@@ -3,7 +3,7 @@
  *
  * Every function takes the xenstore handle and a transaction (XBT_NULL for
  * none).  A node's key is the path "node/key"; an empty key names the node
- * itself.
+ * itself.  The names and signatures are those QEMU's other Xen code calls.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -11,54 +11,66 @@
 #ifndef HW_XEN_BUS_HELPER_H
 #define HW_XEN_BUS_HELPER_H
 
-#include "hw/xen/xen_common.h"
+#include "hw/xen/xen_backend_ops.h"
 
-const char *xen_xs_state_name(enum xenbus_state state);
+const char *xs_strstate(enum xenbus_state state);
 
-/* Create @node (and missing parents) with exactly @perms. */
-void xen_xs_node_create(struct xs_handle *xsh, xs_transaction_t tid,
-                        const char *node, const struct xs_permissions *perms,
-                        unsigned int nr_perms, Error **errp);
+/*
+ * Create @node (and missing parents) owned by @owner, with @perms
+ * (XS_PERM_*) for @domid and none for anyone else.
+ */
+void xs_node_create(struct qemu_xs_handle *h, xs_transaction_t tid,
+                    const char *node, unsigned int owner, unsigned int domid,
+                    unsigned int perms, Error **errp);
 /* Remove @node and everything below it; a missing node is not an error. */
-void xen_xs_node_destroy(struct xs_handle *xsh, xs_transaction_t tid,
-                         const char *node, Error **errp);
-bool xen_xs_node_exists(struct xs_handle *xsh, xs_transaction_t tid,
-                        const char *node);
+void xs_node_destroy(struct qemu_xs_handle *h, xs_transaction_t tid,
+                     const char *node, Error **errp);
+bool xs_node_exists(struct qemu_xs_handle *h, xs_transaction_t tid,
+                    const char *node);
 
 /*
  * Errors come before the format in the printf and scanf families, as the
  * variable arguments must come last.
  */
-void xen_xs_vprintf(struct xs_handle *xsh, xs_transaction_t tid,
+void xs_node_vprintf(struct qemu_xs_handle *h, xs_transaction_t tid,
+                     const char *node, const char *key, Error **errp,
+                     const char *fmt, va_list ap) G_GNUC_PRINTF(6, 0);
+void xs_node_printf(struct qemu_xs_handle *h, xs_transaction_t tid,
                     const char *node, const char *key, Error **errp,
-                    const char *fmt, va_list ap) G_GNUC_PRINTF(6, 0);
-void xen_xs_printf(struct xs_handle *xsh, xs_transaction_t tid,
-                   const char *node, const char *key, Error **errp,
-                   const char *fmt, ...) G_GNUC_PRINTF(6, 7);
+                    const char *fmt, ...) G_GNUC_PRINTF(6, 7);
 /* Number of conversions done; -1 with @errp set if the key is unreadable */
-int xen_xs_vscanf(struct xs_handle *xsh, xs_transaction_t tid,
+int xs_node_vscanf(struct qemu_xs_handle *h, xs_transaction_t tid,
+                   const char *node, const char *key, Error **errp,
+                   const char *fmt, va_list ap) G_GNUC_SCANF(6, 0);
+int xs_node_scanf(struct qemu_xs_handle *h, xs_transaction_t tid,
                   const char *node, const char *key, Error **errp,
-                  const char *fmt, va_list ap) G_GNUC_SCANF(6, 0);
-int xen_xs_scanf(struct xs_handle *xsh, xs_transaction_t tid,
-                 const char *node, const char *key, Error **errp,
-                 const char *fmt, ...) G_GNUC_SCANF(6, 7);
-/* The value as a NUL-terminated string to g_free, or NULL with @errp set */
-char *xen_xs_read(struct xs_handle *xsh, xs_transaction_t tid,
-                  const char *node, const char *key, Error **errp);
+                  const char *fmt, ...) G_GNUC_SCANF(6, 7);
+/*
+ * The value at the path @path_fmt formats, NUL-terminated, to g_free (its
+ * length in *@len if @len is not NULL); NULL with @errp set and errno
+ * kept (ENOENT: no such key) if it cannot be read.
+ */
+char *xs_node_read(struct qemu_xs_handle *h, xs_transaction_t tid,
+                   unsigned int *len, Error **errp,
+                   const char *path_fmt, ...) G_GNUC_PRINTF(5, 6);
 
 /*
  * Run @fn in a transaction, starting again while xenstore reports a
  * conflict (EAGAIN).  @fn returns false with @errp set to abort.
  */
-typedef bool (*XenXsTransactionFn)(struct xs_handle *xsh,
-                                   xs_transaction_t tid, void *opaque,
-                                   Error **errp);
-bool xen_xs_transaction(struct xs_handle *xsh, XenXsTransactionFn fn,
+typedef bool (*XsTransactionFn)(struct qemu_xs_handle *h, xs_transaction_t tid,
+                                void *opaque, Error **errp);
+bool xs_transaction_run(struct qemu_xs_handle *h, XsTransactionFn fn,
                         void *opaque, Error **errp);
 
-void xen_xs_watch(struct xs_handle *xsh, const char *node, const char *key,
-                  const char *token, Error **errp);
-void xen_xs_unwatch(struct xs_handle *xsh, const char *node,
-                    const char *key, const char *token, Error **errp);
+/*
+ * Watch @node/@key and everything below it: @fn runs in the main loop with
+ * the path that changed, once soon after the watch is set and then on
+ * every change.
+ */
+struct qemu_xs_watch *xs_node_watch(struct qemu_xs_handle *h, const char *node,
+                                    const char *key, xs_watch_fn fn,
+                                    void *opaque, Error **errp);
+void xs_node_unwatch(struct qemu_xs_handle *h, struct qemu_xs_watch *w);
 
 #endif /* HW_XEN_BUS_HELPER_H */

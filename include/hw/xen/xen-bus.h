@@ -7,8 +7,8 @@
 #ifndef HW_XEN_BUS_H
 #define HW_XEN_BUS_H
 
-#include "hw/xen/xen_common.h"
 #include "hw/sysbus.h"
+#include "hw/xen/xen_backend_ops.h"
 #include "qemu/notify.h"
 #include "qemu/queue.h"
 #include "qemu/thread.h"
@@ -23,7 +23,6 @@ struct XenBridge {
     SysBusDevice parent_obj;
 };
 
-typedef struct XenWatch XenWatch;
 typedef struct XenDevice XenDevice;
 
 #define TYPE_XEN_BUS "xen-bus"
@@ -33,23 +32,14 @@ struct XenBus {
     BusState parent_obj;
 
     domid_t backend_id;
-    /* Shared by every device on the bus; watch events arrive on its fd. */
-    struct xs_handle *xsh;
-    QLIST_HEAD(, XenWatch) watches;
-    unsigned int next_watch_token;
+    /*
+     * Shared by every device on the bus; its watches run in the main loop.
+     * Devices of QEMU's tree use it by this name.
+     */
+    struct qemu_xs_handle *xsh;
     /* One per registered backend type: its watch and refused areas. */
     GPtrArray *backend_types;
 };
-
-/*
- * Watches.  @notifier is called from the main loop with the path that fired
- * (a const char *) as data, once when the watch is set and then whenever
- * @node/@key or anything below it changes.
- */
-XenWatch *xen_bus_watch_add(XenBus *xenbus, const char *node,
-                            const char *key, Notifier *notifier,
-                            Error **errp);
-void xen_bus_watch_remove(XenBus *xenbus, XenWatch *watch);
 
 /* The realized device of backend @type named @name for @frontend_id. */
 XenDevice *xen_bus_find_device(XenBus *xenbus, const char *type,
@@ -60,9 +50,12 @@ OBJECT_DECLARE_TYPE(XenDevice, XenDeviceClass, XEN_DEVICE)
 
 typedef struct XenEventChannel XenEventChannel;
 
-/* A paravirtual backend device on the Xen bus. */
+/*
+ * A paravirtual backend device on the Xen bus.  Devices of QEMU's tree
+ * (xen-console, xen-net-device) use qdev, frontend_id and name.
+ */
 struct XenDevice {
-    DeviceState parent_obj;
+    DeviceState qdev;
 
     /* Properties. */
     uint16_t frontend_id;
@@ -75,13 +68,11 @@ struct XenDevice {
     /* Whether realize made the areas (else the toolstack did). */
     bool backend_created;
     bool frontend_created;
-    XenWatch *frontend_state_watch;
-    Notifier frontend_state_notifier;
+    struct qemu_xs_watch *frontend_state_watch;
     /* The toolstack unplugs by writing "online" and "state" itself. */
     bool backend_online;
-    XenWatch *backend_online_watch;
-    XenWatch *backend_state_watch;
-    Notifier backend_notifier;
+    struct qemu_xs_watch *backend_online_watch;
+    struct qemu_xs_watch *backend_state_watch;
     /* Set once removal is scheduled, so it happens once. */
     bool removing;
     Notifier exit_notifier;
@@ -92,10 +83,10 @@ struct XenDevice {
     unsigned int guest_errors_suppressed;
 
     xengnttab_handle *xgth;
-    bool grant_copy;
     QLIST_HEAD(, XenEventChannel) event_channels;
 };
 
+typedef char *(*XenDeviceGetFrontendPath)(XenDevice *xendev, Error **errp);
 typedef char *(*XenDeviceGetName)(XenDevice *xendev, Error **errp);
 typedef void (*XenDeviceRealize)(XenDevice *xendev, Error **errp);
 typedef void (*XenDeviceFrontendChanged)(XenDevice *xendev,
@@ -109,6 +100,8 @@ struct XenDeviceClass {
     /* Backend type ("qdisk") and frontend device type ("vbd"). */
     const char *backend;
     const char *device;
+    /* The frontend area when it is not device/<device>/<name> (optional) */
+    XenDeviceGetFrontendPath get_frontend_path;
     /* Names both areas, e.g. the VBD number; must be unique per type. */
     XenDeviceGetName get_name;
     /* Publishes the device's features; the core then enters InitWait. */
@@ -128,9 +121,12 @@ void xen_device_frontend_printf(XenDevice *xendev, const char *key,
                                 const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 /*
  * A frontend value as a string (g_free it), or NULL if absent.  Frontend
- * values are the guest's: parse them strictly (there is no scanf for them).
+ * values are the guest's: parse them strictly.  The scanf is for devices
+ * of QEMU's tree; ours use the string.
  */
 char *xen_device_frontend_read(XenDevice *xendev, const char *key);
+int xen_device_frontend_scanf(XenDevice *xendev, const char *key,
+                              const char *fmt, ...) G_GNUC_SCANF(3, 4);
 
 /*
  * Report something a guest did wrong, through LOG_GUEST_ERROR, prefixed with
@@ -155,37 +151,29 @@ enum xenbus_state xen_device_backend_get_state(XenDevice *xendev);
 
 /*
  * Grant tables.  A multi-ref map is one contiguous mapping of @nr_refs
- * pages, all or nothing.
+ * pages, all or nothing; unmapping takes the same refs.
  */
-void xen_device_grant_set_max(XenDevice *xendev, unsigned int nr_refs,
-                              Error **errp);
-void *xen_device_grant_map(XenDevice *xendev, const uint32_t *refs,
-                           unsigned int nr_refs, int prot, Error **errp);
-void xen_device_grant_unmap(XenDevice *xendev, void *map,
-                            unsigned int nr_refs, Error **errp);
+void xen_device_set_max_grant_refs(XenDevice *xendev, unsigned int nr_refs,
+                                   Error **errp);
+void *xen_device_map_grant_refs(XenDevice *xendev, uint32_t *refs,
+                                unsigned int nr_refs, int prot,
+                                Error **errp);
+void xen_device_unmap_grant_refs(XenDevice *xendev, void *map, uint32_t *refs,
+                                 unsigned int nr_refs, Error **errp);
 
-/* One side of a copy: local memory, or a range of a page the guest granted */
-typedef union XenDeviceGrantCopyPtr {
-    void *virt;
-    struct {
-        uint32_t ref;
-        uint16_t offset;
-    } foreign;
-} XenDeviceGrantCopyPtr;
-
-typedef struct XenDeviceGrantCopySegment {
-    XenDeviceGrantCopyPtr source;
-    XenDeviceGrantCopyPtr dest;
-    uint16_t len;
-} XenDeviceGrantCopySegment;
+/*
+ * One side of a copy is local memory (virt), the other a range of a page
+ * the guest granted (foreign).
+ */
+typedef XenGrantCopySegment XenDeviceGrantCopySegment;
 
 /*
  * Copy between local memory and granted pages; @to_domain chooses the
  * direction.  Fails (naming the first bad segment) if any segment fails.
  */
-void xen_device_grant_copy(XenDevice *xendev, bool to_domain,
-                           XenDeviceGrantCopySegment segs[],
-                           unsigned int nr_segs, Error **errp);
+void xen_device_copy_grant_refs(XenDevice *xendev, bool to_domain,
+                                XenDeviceGrantCopySegment segs[],
+                                unsigned int nr_segs, Error **errp);
 
 /*
  * Event channels.  The handler runs in the channel's AioContext (the main
@@ -194,17 +182,20 @@ void xen_device_grant_copy(XenDevice *xendev, bool to_domain,
  */
 typedef bool (*XenEventHandler)(void *opaque);
 
-XenEventChannel *xen_device_evtchn_bind(XenDevice *xendev,
-                                        unsigned int port,
-                                        XenEventHandler handler,
-                                        void *opaque, Error **errp);
-void xen_device_evtchn_set_context(XenDevice *xendev,
-                                   XenEventChannel *channel,
-                                   AioContext *ctx, Error **errp);
-void xen_device_evtchn_notify(XenDevice *xendev, XenEventChannel *channel,
-                              Error **errp);
-void xen_device_evtchn_unbind(XenDevice *xendev, XenEventChannel *channel,
-                              Error **errp);
+XenEventChannel *xen_device_bind_event_channel(XenDevice *xendev,
+                                               unsigned int port,
+                                               XenEventHandler handler,
+                                               void *opaque, Error **errp);
+void xen_device_set_event_channel_context(XenDevice *xendev,
+                                          XenEventChannel *channel,
+                                          AioContext *ctx, Error **errp);
+void xen_device_notify_event_channel(XenDevice *xendev,
+                                     XenEventChannel *channel,
+                                     Error **errp);
+void xen_device_unbind_event_channel(XenDevice *xendev,
+                                     XenEventChannel *channel,
+                                     Error **errp);
+unsigned int xen_event_channel_get_local_port(XenEventChannel *channel);
 
 /* Create the bridge and its bus; called by the Xen machines. */
 void xen_bus_init(void);

@@ -10,10 +10,7 @@
 
 #include "hw/xen/xen-bus.h"
 
-/*
- * Open the device's grant-table handle (xendev->xgth) and find out whether
- * the kernel can copy grants (xendev->grant_copy).
- */
+/* Open the device's grant-table handle (xendev->xgth). */
 void xen_device_grant_open(XenDevice *xendev, Error **errp);
 /* Close the handle; safe when it was never opened. */
 void xen_device_grant_close(XenDevice *xendev);
