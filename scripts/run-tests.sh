@@ -96,7 +96,7 @@ for base in 7.2 10.0; do
         stock=$top/build/stock-10.0/qemu-system-i386
     fi
     run_suite xen-block-qtest-stock-$base xen_qtest "$stock" \
-        "$top/build/qemu-$base/qemu-img" env XEN_BLOCK_TEST_REFERENCE=1 \
+        "$top/build/qemu-$base/qemu-img" env XEN_TEST_REFERENCE=1 \
         "$top/build/qemu-$base/qemu-build/tests/qtest/xen-block-test"
 done
 # Real Xen 4.17 under TCG: Linux guests started by xl use our qdisk disks

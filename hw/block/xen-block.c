@@ -14,6 +14,7 @@
 #include "hw/qdev-properties.h"
 #include "hw/qdev-properties-system.h"
 #include "hw/xen/xen-block.h"
+#include "hw/xen/xen-bus-helper.h"
 #include "hw/xen/xen-compat.h"
 #include "hw/xen/interface/io/blkif.h"
 #include "hw/xen/interface/io/protocols.h"
@@ -29,12 +30,45 @@
     (BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST * \
      (XEN_PAGE_SIZE / sizeof(struct blkif_request_segment)))
 
+/*
+ * Without a vdev (-drive if=xen gives none) take the first xvd disk that
+ * neither a device on the bus nor a frontend area of the guest (a disk the
+ * toolstack gave it through another backend) uses.
+ */
+static bool xen_block_pick_vdev(XenBlockDevice *blockdev, Error **errp)
+{
+    XenDevice *xendev = XEN_DEVICE(blockdev);
+    XenBus *xenbus = XEN_BUS(qdev_get_parent_bus(DEVICE(xendev)));
+    XenBlockVdev candidate = { .type = XEN_BLOCK_VDEV_TYPE_XVD };
+
+    for (candidate.disk = 0;; candidate.disk++) {
+        g_autofree char *str = xen_block_vdev_to_string(&candidate);
+        g_autofree char *name = NULL;
+        g_autofree char *fe = NULL;
+
+        /* Fails once past the last xvd disk. */
+        if (!xen_block_vdev_parse(str, &candidate, errp)) {
+            return false;
+        }
+        name = g_strdup_printf("%lu", candidate.number);
+        fe = g_strdup_printf("/local/domain/%u/device/vbd/%s",
+                             xendev->frontend_id, name);
+        if (!xen_bus_find_device(xenbus, "qdisk", xendev->frontend_id,
+                                 name) &&
+            !xs_node_exists(xenbus->xsh, XBT_NULL, fe)) {
+            trace_xen_block_auto_vdev(str, candidate.number);
+            blockdev->vdev = candidate;
+            return true;
+        }
+    }
+}
+
 static char *xen_block_get_name(XenDevice *xendev, Error **errp)
 {
     XenBlockDevice *blockdev = XEN_BLOCK_DEVICE(xendev);
 
-    if (blockdev->vdev.type == XEN_BLOCK_VDEV_TYPE_INVALID) {
-        error_setg(errp, "vdev property not set");
+    if (blockdev->vdev.type == XEN_BLOCK_VDEV_TYPE_INVALID &&
+        !xen_block_pick_vdev(blockdev, errp)) {
         return NULL;
     }
     return g_strdup_printf("%lu", blockdev->vdev.number);
@@ -402,6 +436,8 @@ static const struct {
     { "max-ring-page-order",
       "Largest ring the frontend may use, as log2 of its pages (0-4)" },
     { "iothread", "IOThread that serves the rings" },
+    { "vdev", "Virtual disk specifier: d<N>[p<M>], xvd<letters>[N], "
+      "hd<letter>[N] or sd<letter>[N] (default: the first free xvd disk)" },
     { "max-indirect-segments",
       "Segments an indirect request may carry (0: no indirect requests)" },
     { "discard-secure",

@@ -3,9 +3,9 @@
  *
  * Runs under the project's Xen test double (tests/xenemu/xenemu-run with a
  * guest domain 1), with LD_PRELOAD carrying the double into QEMU.  With
- * XEN_BLOCK_TEST_REFERENCE=1 the same binary checks the behaviour shared with
- * stock QEMU 7.2 and skips what is ours alone (see docs/devel/xen-bus.rst,
- * "Differences from QEMU 7.2").
+ * XEN_TEST_REFERENCE=1 the same binary checks the behaviour shared with
+ * stock QEMU (7.2 and 10.0) and skips what is ours alone (see
+ * docs/devel/xen-bus.rst, "Differences from stock QEMU").
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -277,6 +277,59 @@ static void test_toolstack_frontend(void)
     stop(qts, 51712);
 }
 
+/* Without a vdev: the first xvd disk no device or frontend area uses. */
+static void test_vdev_auto(void)
+{
+    g_autofree char *fe_xvda = xen_test_frontend_path(51712);
+    g_autofree char *be_xvdb = backend_path(51728);
+    g_autofree char *be_xvdc = backend_path(51744);
+    g_autofree char *fe_xvdc = xen_test_frontend_path(51744);
+    QTestState *qts;
+
+    /* xvda is taken by a disk the toolstack gave through another backend */
+    xen_test_write(fe_xvda, "backend", "/local/domain/0/backend/vbd/1/51712");
+    qts = start("-device xen-disk,drive=d0 -device xen-cdrom,drive=d1");
+    g_assert_true(xen_test_wait_value(be_xvdb, "state", "2"));
+    g_assert_true(xen_test_wait_value(be_xvdc, "state", "2"));
+    xen_test_assert_key(be_xvdb, "info", "0");
+    xen_test_assert_key(fe_xvdc, "device-type", "cdrom");
+    xen_test_assert_key(fe_xvda, "backend",
+                        "/local/domain/0/backend/vbd/1/51712");
+    qtest_quit(qts);
+    g_assert_true(xen_test_wait_gone(be_xvdb));
+    g_assert_true(xen_test_wait_gone(be_xvdc));
+    g_assert_true(xs_rm(xen_test_xsh(), XBT_NULL, fe_xvda));
+}
+
+/*
+ * -drive if=xen: a xen-disk on the first free xvd disk.  QEMU 7.2's xenpv
+ * machine refuses such a drive.
+ */
+static void test_drive_if_xen(void)
+{
+    g_autofree char *be = backend_path(51712);
+    g_autofree char *sectors = g_strdup_printf("%d", IMAGE_SIZE / 512);
+    QTestState *qts = start("");
+    QDict *rsp = qtest_qmp(qts, "{'execute': 'query-version'}");
+    int64_t major = qdict_get_int(qdict_get_qdict(qdict_get_qdict(rsp,
+                                                                  "return"),
+                                                  "qemu"), "major");
+
+    qobject_unref(rsp);
+    qtest_quit(qts);
+    if (major < 10) {
+        g_test_skip("-drive if=xen needs QEMU 10");
+        return;
+    }
+    qts = qtest_initf("-machine xenpv -xen-domid %d -xen-attach "
+                      "-nodefaults -display none "
+                      "-drive if=xen,file=%s,format=raw",
+                      XEN_TEST_FRONTEND_ID, image);
+    g_assert_true(xen_test_wait_value(be, "state", "2"));
+    xen_test_assert_key(be, "sectors", sectors);
+    stop(qts, 51712);
+}
+
 static void test_hotplug(void)
 {
     QTestState *qts = start("");
@@ -531,7 +584,7 @@ int main(int argc, char **argv)
         g_test_skip("needs the Xen test double (tests/xenemu/xenemu-run)");
         return g_test_run();
     }
-    reference = getenv("XEN_BLOCK_TEST_REFERENCE") != NULL;
+    reference = getenv("XEN_TEST_REFERENCE") != NULL;
     image = xen_test_make_image(IMAGE_SIZE);
     image_ro = xen_test_make_image(IMAGE_SIZE);
 
@@ -554,7 +607,9 @@ int main(int argc, char **argv)
                        test_max_ring_page_order);
         qtest_add_func("/xen-block/large-sector", test_large_sector);
         qtest_add_func("/xen-block/areas/empty-cdrom", test_empty_cdrom);
+        qtest_add_func("/xen-block/vdev/auto", test_vdev_auto);
     }
+    qtest_add_func("/xen-block/vdev/drive-if-xen", test_drive_if_xen);
     qtest_add_func("/xen-block/resize", test_resize);
     qtest_add_func("/xen-block/hostile/flapping", test_state_flapping);
     qtest_add_func("/xen-block/frontend-id/reserved",
