@@ -80,6 +80,8 @@ for base in 7.2 10.0; do
         "$qtest/xen-block-test"
     run_suite xen-qdisk-qtest-$base xen_qtest "$qemu" "$qemu_img" \
         "$qtest/xen-qdisk-test"
+    run_suite xen-bus-qtest-$base xen_qtest "$qemu" "$qemu_img" \
+        "$qtest/xen-bus-test"
     # The blkfront suite on ours, strictly: every hostile case must be
     # answered per the blkif contract, not merely survived.
     run_suite xenemu-blkfront-ours-$base env BUILD="$xenemu" QEMU="$qemu" \
