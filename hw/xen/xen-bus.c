@@ -1,11 +1,10 @@
 /*
- * Xen bus: the bridge, the bus and its xenstore watches
+ * Xen bus: the bridge, the bus and the watches of its backend types
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
-#include "qemu/main-loop.h"
 #include "qemu/module.h"
 #include "qapi/error.h"
 #include "hw/hotplug.h"
