@@ -1,19 +1,26 @@
 #!/bin/bash
-# Benchmark our QEMU against Debian's stock QEMU 7.2, in the same run and
-# under the same Xen test double: the userspace blkfront (guest domain 1)
-# drives a xen-disk of each in turn, served from an IOThread, with the same
-# blkfront options (a Linux-like frontend: 16-page ring, indirect requests
-# of 32 segments when offered).  Prints a table of median IOPS, MB/s and
-# the ratio ours/stock; speed is reported, never judged.
+# Benchmark our QEMU against Debian's stock QEMU on each base, in the same
+# run and under the same Xen test double: stock 7.2, ours on 7.2, stock 10.0
+# (Debian 13's, unpacked by fetch-stock-qemu.sh) and ours on 10.0.  The
+# userspace blkfront (guest domain 1) drives a xen-disk of each in turn,
+# served from an IOThread, with the same blkfront options (a Linux-like
+# frontend: 16-page ring, indirect requests of 32 segments when offered).
+# Prints a table of median IOPS and the ratios ours/stock per base; speed is
+# reported, never judged.
 #
 # Usage: bench.sh [--time SEC] [--rounds N] [--tap]
-#   --tap  also print TAP: one test per case, passing when both backends
+#   --tap  also print TAP: one test per case, passing when every backend
 #          completed it without I/O errors (for make check)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-ours=$top/build/qemu-7.2/qemu-system-i386
-stock=/usr/libexec/xen-qemu-system-i386
+# name|binary, in the order they take turns within a round
+backends=(
+    "stock 7.2|/usr/libexec/xen-qemu-system-i386"
+    "ours 7.2|$top/build/qemu-7.2/qemu-system-i386"
+    "stock 10.0|$top/build/stock-10.0/qemu-system-i386"
+    "ours 10.0|$top/build/qemu-10.0/qemu-system-i386"
+)
 xenemu=$top/build/xenemu
 
 seconds=3
@@ -85,45 +92,54 @@ median() {
         sort -n | cut -f2- | sed -n "$(( (${#lines[@]} + 1) / 2 ))p"
 }
 
-# Median of @rounds for each backend, alternating so both see the same
+ratio() {
+    awk -v o="$1" -v s="$2" 'BEGIN { printf "%.2fx", o / s }'
+}
+
+# Median of @rounds for each backend, taking turns so that all see the same
 # load.
 run() {
-    local n=0 failed=0 c name opts r runs_s runs_o best_s best_o
+    local n=0 failed=0 c name opts r b i runs best iops complete
     image=$(mktemp /dev/shm/xen-bench.XXXXXX)
     truncate -s 256M "$image"
     # Reads of a sparse file measure nothing: give it data first.
     dd if=/dev/urandom of="$image" bs=1M count=256 conv=notrunc \
         status=none
 
-    printf '%-24s %12s %12s %10s %10s %7s\n' case "stock IOPS" "ours IOPS" \
-        "stock MB/s" "ours MB/s" ratio
+    printf '%-22s' case
+    for b in "${backends[@]}"; do
+        printf ' %11s' "${b%%|*}"
+    done
+    printf ' %9s %9s\n' "ours/stock" "ours/stock"
+    printf '%-22s %47s %9s %9s\n' "" "(IOPS)" 7.2 10.0
     for c in "${cases[@]}"; do
         name=${c%%|*}
         opts=${c#*|}
-        runs_s=""
-        runs_o=""
+        runs=()
         for r in $(seq "$rounds"); do
-            # shellcheck disable=SC2086
-            runs_s+="$(bench_one "$stock" $opts)"$'\n'
-            # shellcheck disable=SC2086
-            runs_o+="$(bench_one "$ours" $opts)"$'\n'
+            for i in "${!backends[@]}"; do
+                # shellcheck disable=SC2086
+                runs[i]+="$(bench_one "${backends[i]#*|}" $opts)"$'\n'
+            done
         done
-        best_s=$(printf '%s' "$runs_s" | median)
-        best_o=$(printf '%s' "$runs_o" | median)
+        iops=()
+        complete=1
+        for i in "${!backends[@]}"; do
+            best=$(printf '%s' "${runs[i]}" | median)
+            iops[i]=$(field "$best" iops)
+            [ -n "${iops[i]}" ] || complete=0
+        done
         n=$((n + 1))
-        if [ -z "$best_s" ] || [ -z "$best_o" ]; then
-            printf '%-24s %s\n' "$name" "did not complete"
-            [ $tap = 1 ] && echo "not ok $n - $name on both backends"
+        if [ $complete = 0 ]; then
+            printf '%-22s %s\n' "$name" "did not complete on every backend"
+            [ $tap = 1 ] && echo "not ok $n - $name on every backend"
             failed=1
             continue
         fi
-        printf '%-24s %12s %12s %10s %10s %7s\n' "$name" \
-            "$(field "$best_s" iops)" "$(field "$best_o" iops)" \
-            "$(field "$best_s" mbps)" "$(field "$best_o" mbps)" \
-            "$(awk -v o="$(field "$best_o" iops)" \
-                   -v s="$(field "$best_s" iops)" \
-                   'BEGIN { printf "%.2fx", o / s }')"
-        [ $tap = 1 ] && echo "ok $n - $name on both backends"
+        printf '%-22s %11s %11s %11s %11s %9s %9s\n' "$name" "${iops[@]}" \
+            "$(ratio "${iops[1]}" "${iops[0]}")" \
+            "$(ratio "${iops[3]}" "${iops[2]}")"
+        [ $tap = 1 ] && echo "ok $n - $name on every backend"
     done
     [ $tap = 1 ] && echo "1..$n"
     rm -f "$image"
