@@ -96,6 +96,14 @@ void xen_device_backend_printf(XenDevice *xendev, const char *key,
     va_end(ap);
 }
 
+static int G_GNUC_SCANF(4, 0)
+xen_device_vscanf(XenDevice *xendev, const char *node, const char *key,
+                  const char *fmt, va_list ap)
+{
+    return xs_node_vscanf(xen_device_xsh(xendev), XBT_NULL, node, key, NULL,
+                          fmt, ap);
+}
+
 int xen_device_backend_scanf(XenDevice *xendev, const char *key,
                              const char *fmt, ...)
 {
@@ -103,8 +111,7 @@ int xen_device_backend_scanf(XenDevice *xendev, const char *key,
     int rc;
 
     va_start(ap, fmt);
-    rc = xs_node_vscanf(xen_device_xsh(xendev), XBT_NULL,
-                        xendev->backend_path, key, NULL, fmt, ap);
+    rc = xen_device_vscanf(xendev, xendev->backend_path, key, fmt, ap);
     va_end(ap);
     return rc;
 }
@@ -132,8 +139,7 @@ int xen_device_frontend_scanf(XenDevice *xendev, const char *key,
     int rc;
 
     va_start(ap, fmt);
-    rc = xs_node_vscanf(xen_device_xsh(xendev), XBT_NULL,
-                        xendev->frontend_path, key, NULL, fmt, ap);
+    rc = xen_device_vscanf(xendev, xendev->frontend_path, key, fmt, ap);
     va_end(ap);
     return rc;
 }
