@@ -31,43 +31,8 @@ fi
 aptdir=$top/build/apt/$suite
 mkdir -p "$aptdir/lists/partial" "$aptdir/archives/partial" "$aptdir/src"
 
-# The machine's Debian archive entries, rewritten for $suite.  Any suite of
-# an entry stands for the archive: the derived line names $suite itself
-# (security and updates archives are left out: the base is the release).
-derive_sources() {
-    local f
-    for f in /etc/apt/sources.list.d/*.sources; do
-        [ -f "$f" ] || continue
-        awk -v want="$suite" '
-            function flush() {
-                if (uris != "" && suites ~ /^(bookworm|trixie)( |$)/ &&
-                    types ~ /deb/) {
-                    n = split(uris, u, " ")
-                    for (i = 1; i <= n; i++) {
-                        printf "deb-src %s%s %s %s\n", opt, u[i], want, comps
-                        printf "deb %s%s %s %s\n", opt, u[i], want, comps
-                    }
-                }
-                types = uris = suites = comps = opt = ""
-            }
-            /^[ \t]*$/ { flush(); next }
-            /^#/ { next }
-            /^Types:/ { sub(/^Types:[ \t]*/, ""); types = $0 }
-            /^URIs:/ { sub(/^URIs:[ \t]*/, ""); uris = $0 }
-            /^Suites:/ { sub(/^Suites:[ \t]*/, ""); suites = $0 }
-            /^Components:/ { sub(/^Components:[ \t]*/, ""); comps = $0 }
-            /^Signed-By:/ { sub(/^Signed-By:[ \t]*/, ""); opt = "[signed-by=" $0 "] " }
-            END { flush() }
-        ' "$f"
-    done
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-        [ -f "$f" ] || continue
-        sed -n -E 's/^[ \t]*deb[ \t]+(\[[^]]*\][ \t]+)?([^ \t]+)[ \t]+(bookworm|trixie)[ \t]+(.*)$/\1\2 '"$suite"' \4/p' "$f" |
-            sed -e 's/^/deb-src /p' -e 's/^deb-src /deb /'
-    done
-}
-
-derive_sources | sort -u > "$aptdir/sources.list"
+. "$top/scripts/debian-sources.sh"
+debian_sources "$suite" deb-src deb | sort -u > "$aptdir/sources.list"
 if [ ! -s "$aptdir/sources.list" ]; then
     echo "fetch-qemu: no Debian archive entry found in the apt sources" >&2
     exit 1

@@ -45,40 +45,8 @@ mkdir -p "$aptdir/lists/partial" "$aptdir/archives/partial" \
     "$aptdir/cache" "$aptdir/parts.d"
 : > "$aptdir/status"
 
-# One `deb` line per archive the machine takes Debian bookworm itself from
-# (not -updates or -security): same URIs and Signed-By, suite trixie.
-derive_sources() {
-    local f
-    for f in /etc/apt/sources.list.d/*.sources; do
-        [ -f "$f" ] || continue
-        awk -v suite="$suite" '
-            function flush() {
-                if (uris != "" && (" " suites " ") ~ / bookworm / &&
-                    (" " types " ") ~ / deb / && enabled !~ /^[Nn]o/) {
-                    n = split(uris, u, " ")
-                    for (i = 1; i <= n; i++)
-                        printf "deb %s%s %s main\n", opt, u[i], suite
-                }
-                types = uris = suites = opt = enabled = ""
-            }
-            /^[ \t]*$/ { flush(); next }
-            /^#/ { next }
-            /^Types:/ { sub(/^Types:[ \t]*/, ""); types = $0 }
-            /^URIs:/ { sub(/^URIs:[ \t]*/, ""); uris = $0 }
-            /^Suites:/ { sub(/^Suites:[ \t]*/, ""); suites = $0 }
-            /^Enabled:/ { sub(/^Enabled:[ \t]*/, ""); enabled = $0 }
-            /^Signed-By:/ { sub(/^Signed-By:[ \t]*/, ""); opt = "[signed-by=" $0 "] " }
-            END { flush() }
-        ' "$f"
-    done
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-        [ -f "$f" ] || continue
-        # deb [options] URI bookworm components...
-        sed -n "s/^[ \t]*deb\([ \t]\+\(\[[^]]*\][ \t]\+\)\?[^ \t]\+[ \t]\+\)bookworm[ \t].*$/deb\1$suite main/p" "$f"
-    done
-}
-
-derive_sources | sort -u > "$aptdir/sources.list"
+. "$top/scripts/debian-sources.sh"
+debian_sources "$suite" deb | sort -u > "$aptdir/sources.list"
 if [ ! -s "$aptdir/sources.list" ]; then
     log "no Debian bookworm entry found in the apt sources"
     exit 1
