@@ -40,6 +40,9 @@ if [ "$base" = 10.0 ]; then
     # Built into 7.2 whatever the features; options since QEMU 9.x (vpc is
     # libxl's "vhd" format).
     config+=(--enable-vpc --enable-vhdx --enable-vmdk)
+    # libxl passes "-vnc none", which 10.0 only parses when built with VNC
+    # (7.2 parses it through stubs).
+    config+=(--enable-pixman --enable-vnc)
 fi
 stamp="${config[*]}"
 if [ ! -f "$bld/build.ninja" ] ||
