@@ -4,7 +4,7 @@
 #               build (build/qemu-7.2/ and build/qemu-10.0/)
 #   make demo   build, then run the main job (QEMU=7.2 for the 7.2 build)
 #   make check  build, then run every test on both bases ('N passed, N failed')
-#   make bench  build, then compare our QEMU's speed with stock QEMU 7.2
+#   make bench  build, then compare our speed with stock QEMU on each base
 
 TOP := $(CURDIR)
 BUILD := $(TOP)/build
