@@ -4,8 +4,10 @@
 set -euo pipefail
 
 packages=(
-    # QEMU's build (reference notes §10, §11), through ccache
-    build-essential pkg-config python3 ninja-build meson libglib2.0-dev
+    # QEMU's build (reference notes §10, §11), through ccache; 10.0's
+    # configure makes a python venv (ensurepip is in python3-venv)
+    build-essential pkg-config python3 python3-venv ninja-build meson
+    libglib2.0-dev
     libpixman-1-dev libfdt-dev libxen-dev dpkg-dev xz-utils libaio-dev ccache
     # fetching the source package and checking style
     ca-certificates git perl
