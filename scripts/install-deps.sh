@@ -7,8 +7,8 @@ packages=(
     # QEMU's build (reference notes §10, §11), through ccache; 10.0's
     # configure makes a python venv (ensurepip is in python3-venv)
     build-essential pkg-config python3 python3-venv ninja-build meson
-    libglib2.0-dev
-    libpixman-1-dev libfdt-dev libxen-dev dpkg-dev xz-utils libaio-dev ccache
+    libglib2.0-dev libpixman-1-dev libfdt-dev libxen-dev dpkg-dev xz-utils
+    libaio-dev ccache
     # fetching the source package and checking style
     ca-certificates git perl
     # the hypervisor test double and the reference backend
