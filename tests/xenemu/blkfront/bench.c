@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 
@@ -43,14 +42,6 @@ typedef struct Bench {
     uint64_t nlat, cap;
     uint64_t reads, writes, errors;
 } Bench;
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* xorshift64*: cheap, and reproducible for a given seed. */
 static uint64_t next_rand(Bench *b)
@@ -87,7 +78,7 @@ static void bench_done(Blkfront *bf, BlkSlot *s, const BlkWireRsp *rsp,
         b->lat_ns = n;
         b->cap = ncap;
     }
-    b->lat_ns[b->nlat++] = now_ns() - in->t_submit;
+    b->lat_ns[b->nlat++] = blk_now_ns() - in->t_submit;
 release:
     in->next_free = b->free_head;
     b->free_head = (unsigned int)(in - b->inflight);
@@ -129,7 +120,7 @@ static int submit_one(Bench *b, unsigned int queue)
     b->free_head = in->next_free;
     in->pieces_left = b->pieces;
     in->failed = false;
-    in->t_submit = now_ns();
+    in->t_submit = blk_now_ns();
     off = b->off + block * o->bs;
     b->ios_inflight++;
     for (unsigned int i = 0; i < b->pieces; i++) {
@@ -198,7 +189,7 @@ static const char *rw_name(const CliOptions *o)
 static int run(Bench *b, unsigned int qd, double *secs)
 {
     const CliOptions *o = b->o;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = blk_now_ns();
     uint64_t limit_ns = (uint64_t)(o->time_s * 1e9);
     uint64_t submitted = 0;
     unsigned int nq = blkfront_nr_queues(b->bf);
@@ -211,7 +202,7 @@ static int run(Bench *b, unsigned int qd, double *secs)
 
         if (!stop) {
             stop = o->count ? submitted >= o->count
-                            : now_ns() - t0 >= limit_ns;
+                            : blk_now_ns() - t0 >= limit_ns;
         }
         while (!stop && b->ios_inflight < qd) {
             ret = submit_one(b, q);
@@ -245,7 +236,7 @@ static int run(Bench *b, unsigned int qd, double *secs)
             return ret;
         }
     }
-    *secs = (double)(now_ns() - t0) / 1e9;
+    *secs = (double)(blk_now_ns() - t0) / 1e9;
     return err;
 }
 

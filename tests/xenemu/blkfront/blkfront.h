@@ -133,6 +133,8 @@ int blkfront_slot_queue_discard(BlkSlot *s, uint64_t offset, uint64_t len,
  */
 int blkfront_slot_queue_raw(BlkSlot *s, BlkWireReq *r, void *opaque);
 uint32_t blkfront_slot_gref(BlkSlot *s, unsigned int page);
+/* The slot's data pages, blkfront_slot_capacity() bytes. */
+uint8_t *blkfront_slot_data(BlkSlot *s);
 /* Drop a slot that was got but not queued. */
 void blkfront_slot_put(BlkSlot *s);
 
@@ -157,6 +159,9 @@ void blkfront_ring_write_entry(Blkfront *bf, unsigned int queue,
 void blkfront_ring_force_prod(Blkfront *bf, unsigned int queue,
                               uint32_t req_prod);
 uint32_t blkfront_ring_rsp_prod(Blkfront *bf, unsigned int queue);
+/* Entry @idx read as a response, whether or not it was pushed. */
+void blkfront_ring_read_response(Blkfront *bf, unsigned int queue,
+                                 uint32_t idx, BlkWireRsp *rsp);
 
 /* Synchronous transfers split into requests, up to @qd in flight. */
 typedef struct BlkXfer {
@@ -181,5 +186,7 @@ int64_t blk_pattern_check(const uint8_t *buf, uint64_t offset, uint64_t len,
 int blk_vdev_to_devid(const char *vdev, uint32_t *devid);
 
 void blk_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t blk_now_ns(void);
 
 #endif /* BLKFRONT_H */

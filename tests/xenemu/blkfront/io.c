@@ -9,7 +9,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "blkfront-int.h"
 
@@ -230,6 +229,11 @@ uint32_t blkfront_slot_gref(BlkSlot *s, unsigned int page)
     return s->grefs[page];
 }
 
+uint8_t *blkfront_slot_data(BlkSlot *s)
+{
+    return s->data;
+}
+
 /* Put the request on the ring under the slot's id. */
 static void slot_enqueue(BlkSlot *s, BlkWireReq *r, void *opaque)
 {
@@ -383,6 +387,14 @@ uint32_t blkfront_ring_rsp_prod(Blkfront *bf, unsigned int queue)
     return __atomic_load_n(&q->ring.sring->rsp_prod, __ATOMIC_ACQUIRE);
 }
 
+void blkfront_ring_read_response(Blkfront *bf, unsigned int queue,
+                                 uint32_t idx, BlkWireRsp *rsp)
+{
+    BlkQueue *q = &bf->queues[queue % bf->nr_queues];
+
+    blkabi_decode_rsp(q->ring.proto, blkring_entry(&q->ring, idx), rsp);
+}
+
 unsigned int blkfront_inflight(const Blkfront *bf)
 {
     unsigned int n = 0;
@@ -454,14 +466,6 @@ static int reap(BlkQueue *q, BlkDoneFn *done, void *opaque)
     return ret < 0 ? ret : n;
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* What a hang looks like from our side, for whoever debugs it. */
 static void log_stuck_queues(Blkfront *bf)
 {
@@ -485,7 +489,7 @@ static void log_stuck_queues(Blkfront *bf)
 int blkfront_poll(Blkfront *bf, int timeout_ms, BlkDoneFn *done,
                   void *opaque)
 {
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = (int64_t)(blk_now_ns() / 1000000) + timeout_ms;
 
     for (;;) {
         int n = 0;
@@ -503,7 +507,8 @@ int blkfront_poll(Blkfront *bf, int timeout_ms, BlkDoneFn *done,
         if (n) {
             return n;
         }
-        left = timeout_ms < 0 ? -1 : deadline - now_ms();
+        left = timeout_ms < 0 ? -1
+                              : deadline - (int64_t)(blk_now_ns() / 1000000);
         if (timeout_ms >= 0 && left <= 0) {
             log_stuck_queues(bf);
             return -ETIMEDOUT;
