@@ -1,9 +1,11 @@
 #!/bin/bash
 # A hostile guest against our QEMU, under valgrind: every malformed-input
-# case of the userspace blkfront's hostile mode, 1000 frontend state flaps
-# and a burst of bad requests; QEMU must answer each per the blkif contract,
-# keep serving both disks, log guest errors without flooding, and end with
-# no memory error and no leak.  Prints TAP.
+# case of the userspace blkfront's hostile mode, 1000 frontend state flaps,
+# a burst of bad requests, and floods of refused requests while the
+# toolstack unplugs; QEMU must answer each per the blkif contract, keep
+# serving the other disks, log guest errors without flooding, and end with
+# no memory error and no leak.  xvda and xvdc run in the main loop, xvdd in
+# an IOThread.  Prints TAP.
 #
 # Usage: check-hostile.sh QEMU BUILD/xenemu
 set -uo pipefail
@@ -19,7 +21,8 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-truncate -s 64M "$work/rw.img" "$work/ro.img"
+truncate -s 64M "$work/rw.img" "$work/ro.img" "$work/flood.img" \
+    "$work/io.img"
 blkfront=("$xenemu/xen-blkfront" --domid 1 --timeout 30)
 
 LD_PRELOAD=$XENEMU_PRELOAD valgrind --leak-check=full \
@@ -31,11 +34,16 @@ LD_PRELOAD=$XENEMU_PRELOAD valgrind --leak-check=full \
     -drive "if=none,id=d0,file=$work/rw.img,format=raw,discard=unmap" \
     -device xen-disk,vdev=xvda,drive=d0 \
     -drive "if=none,id=d1,file=$work/ro.img,format=raw,readonly=on" \
-    -device xen-disk,vdev=xvdb,drive=d1 2>"$work/qemu.log" &
+    -device xen-disk,vdev=xvdb,drive=d1 \
+    -drive "if=none,id=d2,file=$work/flood.img,format=raw" \
+    -device xen-disk,vdev=xvdc,drive=d2 \
+    -object iothread,id=io0 \
+    -drive "if=none,id=d3,file=$work/io.img,format=raw" \
+    -device xen-disk,vdev=xvdd,drive=d3,iothread=io0 2>"$work/qemu.log" &
 qemu_pid=$!
 
 for _ in $(seq 600); do
-    [ "$(xenstore-read /local/domain/0/backend/qdisk/1/51728/state \
+    [ "$(xenstore-read /local/domain/0/backend/qdisk/1/51760/state \
          2>/dev/null)" = 2 ] && break
     sleep 0.1
 done
@@ -58,6 +66,38 @@ hostile xvdb write-readonly
 tap_result $? "hostile write-readonly: refused, QEMU serves on"
 hostile xvda state-flap 1000
 tap_result $? "hostile state-flap 1000: QEMU serves on"
+for vdev in xvda xvdd; do
+    for c in barrier-then-read bad-last-grant read-bad-grant; do
+        hostile "$vdev" "$c"
+        tap_result $? "hostile $c on $vdev: answered per contract"
+    done
+done
+
+# A guest floods the ring with refused requests and goes on when the
+# toolstack unplugs the disk: libxl asks (online=0, Closing), and once the
+# frontend does not close, removes both areas itself.  QEMU must let go of
+# the device while the flood goes on and keep serving xvda meanwhile.
+flood_unplug() {
+    local vdev=$1 devid=$2 be=/local/domain/0/backend/qdisk/1/$2 pid out
+    "${blkfront[@]}" --vdev "$vdev" hostile flood 30 > "$work/flood.out" 2>&1 &
+    pid=$!
+    sleep 2
+    xenstore-write "$be/online" 0 "$be/state" 5
+    sleep 1
+    xenstore-rm "$be"
+    xenstore-rm "/local/domain/1/device/vbd/$devid"
+    "${blkfront[@]}" --timeout 10 --vdev xvda read 0 4K >/dev/null 2>&1
+    tap_result $? "flood on $vdev: xvda serves while the toolstack unplugs $vdev"
+    wait "$pid"
+    out=$(cat "$work/flood.out")
+    echo "$out" | sed 's/^/# /'
+    echo "$out" | grep -q 'ended=idle' &&
+        echo "$out" | grep -qx 'survived=unplugged' &&
+        echo "$out" | grep -qx 'contract=yes'
+    tap_result $? "flood on $vdev: QEMU let go of the unplugged device mid-flood"
+}
+flood_unplug xvdc 51744
+flood_unplug xvdd 51760
 
 # Thirty connections' worth of bad requests in a burst: at most a burst of
 # ten reports a second, plus one line a second counting the rest.

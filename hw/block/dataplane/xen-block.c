@@ -341,6 +341,15 @@ static void xen_block_push_responses(XenBlockDataPlane *dp)
     }
 }
 
+/* Re-arm req_event; returns whether requests are waiting meanwhile. */
+static bool xen_block_final_check(XenBlockDataPlane *dp)
+{
+    int more;
+
+    RING_FINAL_CHECK_FOR_REQUESTS(&dp->ring, more);
+    return more;
+}
+
 /*
  * From a completion.  While other requests are in flight the bottom half
  * pushes the responses of the completions around this one together, with
@@ -362,8 +371,13 @@ static void xen_block_request_complete(XenBlockRequest *req, int16_t status)
         return;
     }
     xen_block_push_responses(dp);
-    /* Requests left on the ring while every slot was in use. */
-    if (dp->ring.req_cons != qatomic_read(&dp->sring->req_prod)) {
+    /*
+     * Requests left on the ring while every slot was in use, or behind a
+     * barrier.  The final check also re-arms req_event, which the handler
+     * left stale when it stopped at a barrier: without that the frontend
+     * would not notify us of its next request.
+     */
+    if (xen_block_final_check(dp)) {
         qemu_bh_schedule(dp->bh);
     }
 }
@@ -799,15 +813,17 @@ static void xen_block_start_barrier(XenBlockDataPlane *dp)
 
 /*
  * Take requests off the ring while request slots last, then push the
- * responses written meanwhile.  Bounded by the number of slots, however
- * fast the frontend produces.  Returns whether any request was taken.
+ * responses written meanwhile.  Bounded by the ring size, however fast the
+ * frontend produces: requests refused at once give their slot straight
+ * back, so the slots alone bound nothing.  Returns whether any request was
+ * taken.
  */
 static bool xen_block_handle_requests(void *opaque)
 {
     XenBlockDataPlane *dp = opaque;
     blkif_back_ring_t *ring = &dp->ring;
+    unsigned int budget = RING_SIZE(ring);
     bool progress = false;
-    int more;
 
     xen_aio_context_acquire(dp->ctx);
     dp->in_handler = true;
@@ -835,12 +851,13 @@ static bool xen_block_handle_requests(void *opaque)
             break;
         }
 
-        while (!dp->barrier && ring->req_cons != rp &&
+        while (budget && !dp->barrier && ring->req_cons != rp &&
                !QSLIST_EMPTY(&dp->free_requests)) {
             XenBlockRequest *req = QSLIST_FIRST(&dp->free_requests);
             XenBlkReqCopy copy;
             int16_t status;
 
+            budget--;
             QSLIST_REMOVE_HEAD(&dp->free_requests, free_link);
             dp->nr_busy++;
             xen_block_copy_request(dp, ring->req_cons, &copy);
@@ -861,12 +878,17 @@ static bool xen_block_handle_requests(void *opaque)
             xen_block_submit(req);
         }
 
+        /* Let the context serve other events, then go on. */
+        if (!budget) {
+            trace_xen_block_dataplane_budget_spent(dp, ring->req_cons);
+            qemu_bh_schedule(dp->bh);
+            break;
+        }
         /* Behind a barrier or out of slots: a completion reschedules us. */
         if (dp->barrier || ring->req_cons != rp) {
             break;
         }
-        RING_FINAL_CHECK_FOR_REQUESTS(ring, more);
-        if (!more) {
+        if (!xen_block_final_check(dp)) {
             break;
         }
     }

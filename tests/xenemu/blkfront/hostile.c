@@ -22,11 +22,18 @@
 #define HOSTILE_WAIT_MS 2000
 #define MAX_CASE_REQS 4
 #define NO_RESPONSE 1000         /* outside int16_t status values */
+#define NEVER_GRANTED 0xfff0
+#define PAGE 4096u
 
 typedef struct CaseReq {
     const char *desc;
     BlkWireReq req;
-    bool own_grefs;              /* the case set seg[].gref itself */
+    /* Nonzero: seg[bad_seg] gets this grant reference instead of ours. */
+    uint32_t bad_gref;
+    unsigned int bad_seg;
+    /* Nonzero: the slot's pages hold this pattern when the request goes. */
+    uint64_t fill_seed;
+    uint8_t *data;               /* READ: gets the first page on completion */
     int expect;                  /* BLKIF_RSP_* the contract asks for */
     bool either_error;           /* ERROR and EOPNOTSUPP both acceptable */
     int status;                  /* NO_RESPONSE until answered */
@@ -37,8 +44,9 @@ typedef struct Hostile {
     XenemuGuest *g;
     const CliOptions *o;
     const Case *c;
-    unsigned int arg;            /* state-flap N */
+    unsigned int arg;            /* state-flap N, flood N */
     bool contract;
+    bool unplugged;              /* the toolstack removed the device */
 } Hostile;
 
 struct Case {
@@ -122,14 +130,11 @@ static unsigned int build_overflow(Blkfront *bf, CaseReq *r)
 static unsigned int build_bad_gref(Blkfront *bf, CaseReq *r)
 {
     rw_req(&r[0], "READ gref=never granted", BLKIF_OP_READ, 0, 1, 0, 7);
-    r[0].own_grefs = true;
-    r[0].req.seg[0].gref = 0xfff0;
+    r[0].bad_gref = NEVER_GRANTED;
     rw_req(&r[1], "WRITE gref=never granted", BLKIF_OP_WRITE, 0, 1, 0, 7);
-    r[1].own_grefs = true;
-    r[1].req.seg[0].gref = 0xfff1;
+    r[1].bad_gref = NEVER_GRANTED + 1;
     rw_req(&r[2], "READ gref=0xffffffff", BLKIF_OP_READ, 0, 1, 0, 7);
-    r[2].own_grefs = true;
-    r[2].req.seg[0].gref = 0xffffffff;
+    r[2].bad_gref = 0xffffffff;
     return 3;
 }
 
@@ -219,15 +224,102 @@ static void request_done(Blkfront *bf, BlkSlot *s, const BlkWireRsp *rsp,
     (void)bf;
     (void)opaque;
     r->status = rsp->status;
+    if (r->data) {
+        memcpy(r->data, blkfront_slot_data(s), PAGE);
+    }
+}
+
+/*
+ * Queue @n requests, a slot each, kick once and wait for their answers.
+ * Returns how many were answered, or -ENOMEM without a slot for each.
+ */
+static int issue(Hostile *h, Blkfront *bf, CaseReq *reqs, unsigned int n)
+{
+    unsigned int answered = 0;
+
+    for (unsigned int i = 0; i < n; i++) {
+        CaseReq *r = &reqs[i];
+        BlkSlot *s = blkfront_slot_get(bf, 0);
+
+        if (!s) {
+            return -ENOMEM;
+        }
+        for (unsigned int k = 0; k < BLKIF_MAX_SEGMENTS_PER_REQUEST; k++) {
+            r->req.seg[k].gref = blkfront_slot_gref(s, k);
+        }
+        if (r->bad_gref) {
+            r->req.seg[r->bad_seg].gref = r->bad_gref;
+        }
+        if (r->fill_seed) {
+            blk_pattern_fill(blkfront_slot_data(s), 0,
+                             BLKIF_MAX_SEGMENTS_PER_REQUEST * PAGE,
+                             r->fill_seed);
+        }
+        r->status = NO_RESPONSE;
+        blkfront_slot_queue_raw(s, &r->req, r);
+    }
+    blkfront_kick(bf, 0);
+    while (answered < n) {
+        int ret = blkfront_poll(bf, wait_ms(h->o), request_done, NULL);
+
+        if (ret < 0) {
+            break;
+        }
+        answered += ret;
+    }
+    return answered;
+}
+
+/* Print request @i's outcome; the contract holds if it was as expected. */
+static void report(Hostile *h, unsigned int i, const CaseReq *r)
+{
+    bool ok = r->status == r->expect ||
+              (r->either_error && (r->status == BLKIF_RSP_ERROR ||
+                                    r->status == BLKIF_RSP_EOPNOTSUPP));
+
+    if (r->status == NO_RESPONSE) {
+        printf("request=%u desc=\"%s\" status=none expected=%d\n", i + 1,
+               r->desc, r->expect);
+    } else {
+        printf("request=%u desc=\"%s\" status=%d expected=%d\n", i + 1,
+               r->desc, r->status, r->expect);
+    }
+    h->contract &= ok;
+}
+
+/*
+ * The end of every request case: the backend stays Connected and still
+ * serves this connection, which then closes cleanly.
+ */
+static int finish(Hostile *h, Blkfront *bf, bool all_answered)
+{
+    int be = blkfront_backend_state(bf);
+    bool served;
+
+    printf("backend-state=%d\n", be);
+    h->contract &= be == XenbusStateConnected;
+    /* Unanswered requests would hold the disconnect for the full timeout,
+     * and their pages stay granted: that is reported, not hidden. */
+    served = all_answered && serves(bf, h->o->seed);
+    printf("served-after=%s\n", served ? "yes" : "no");
+    if (!all_answered) {
+        printf("unanswered=yes\n");
+    }
+    if (blkfront_disconnect(bf) < 0) {
+        printf("disconnect=unclean\n");
+        h->contract = false;
+    } else {
+        printf("disconnect=clean\n");
+    }
+    return 0;
 }
 
 static int run_requests(Hostile *h)
 {
     CaseReq reqs[MAX_CASE_REQS];
-    unsigned int n, answered = 0;
+    unsigned int n;
     Blkfront *bf;
-    bool served;
-    int be;
+    int answered;
 
     if (cli_connect(h->g, h->o, &bf) < 0) {
         return -EIO;
@@ -240,60 +332,213 @@ static int run_requests(Hostile *h)
         return -EINVAL;
     }
     n = h->c->build(bf, reqs);
+    answered = issue(h, bf, reqs, n);
+    if (answered < 0) {
+        blkfront_disconnect(bf);
+        return answered;
+    }
     for (unsigned int i = 0; i < n; i++) {
-        BlkSlot *s = blkfront_slot_get(bf, 0);
+        report(h, i, &reqs[i]);
+    }
+    return finish(h, bf, answered == (int)n);
+}
 
-        if (!s) {
+/* Write (or read back) @len bytes of @seed's pattern at byte 0. */
+static bool pattern_io(Blkfront *bf, uint8_t op, uint8_t *buf, uint64_t len,
+                       uint64_t seed)
+{
+    BlkXfer x = { .op = op, .len = len, .buf = buf };
+
+    if (op == BLKIF_OP_WRITE) {
+        blk_pattern_fill(buf, 0, len, seed);
+    }
+    return blkfront_transfer(bf, &x, 1, 1) >= 0 && x.status == BLKIF_RSP_OKAY;
+}
+
+/*
+ * barrier-then-read: on one connection an empty WRITE_BARRIER, and once
+ * it is answered a READ.  The READ must be answered too: a backend that
+ * took the barrier last and forgot to re-arm req_event is never told of it.
+ */
+static int run_barrier_then_read(Hostile *h)
+{
+    CaseReq r[2];
+    Blkfront *bf;
+    int answered = 0;
+
+    if (cli_connect(h->g, h->o, &bf) < 0) {
+        return -EIO;
+    }
+    if (!blkfront_features(bf)->barrier) {
+        printf("note=the backend offers no feature-barrier\n");
+        blkfront_disconnect(bf);
+        return -EINVAL;
+    }
+    rw_req(&r[0], "empty WRITE_BARRIER", BLKIF_OP_WRITE_BARRIER, 0, 0, 0, 0);
+    rw_req(&r[1], "READ after the barrier's answer", BLKIF_OP_READ, 0, 1, 0,
+           7);
+    for (unsigned int i = 0; i < 2; i++) {
+        int ret;
+
+        r[i].expect = BLKIF_RSP_OKAY;
+        ret = issue(h, bf, &r[i], 1);
+        if (ret < 0) {
             blkfront_disconnect(bf);
-            return -ENOMEM;
+            return ret;
         }
-        if (!reqs[i].own_grefs) {
-            for (unsigned int k = 0; k < BLKIF_MAX_SEGMENTS_PER_REQUEST; k++) {
-                reqs[i].req.seg[k].gref = blkfront_slot_gref(s, k);
+        answered += ret;
+        report(h, i, &r[i]);
+    }
+    return finish(h, bf, answered == 2);
+}
+
+/*
+ * bad-last-grant: a 4-segment WRITE whose last grant reference is bad is
+ * refused, and none of its four pages of the disk changes.
+ */
+static int run_bad_last_grant(Hostile *h)
+{
+    uint8_t buf[4 * PAGE];
+    Blkfront *bf;
+    CaseReq r;
+    bool kept;
+    int answered;
+
+    if (cli_connect(h->g, h->o, &bf) < 0) {
+        return -EIO;
+    }
+    if (!pattern_io(bf, BLKIF_OP_WRITE, buf, sizeof(buf), h->o->seed)) {
+        blkfront_disconnect(bf);
+        return -EIO;
+    }
+    rw_req(&r, "WRITE 4 segments, the last never granted", BLKIF_OP_WRITE, 0,
+           4, 0, 7);
+    r.bad_seg = 3;
+    r.bad_gref = NEVER_GRANTED;
+    r.fill_seed = h->o->seed ^ 0xbad;
+    answered = issue(h, bf, &r, 1);
+    if (answered < 0) {
+        blkfront_disconnect(bf);
+        return answered;
+    }
+    report(h, 0, &r);
+    memset(buf, 0, sizeof(buf));
+    kept = pattern_io(bf, BLKIF_OP_READ, buf, sizeof(buf), h->o->seed) &&
+           blk_pattern_check(buf, 0, sizeof(buf), h->o->seed) < 0;
+    printf("disk-unchanged=%s\n", kept ? "yes" : "no");
+    h->contract &= kept;
+    return finish(h, bf, answered == 1);
+}
+
+/*
+ * read-bad-grant: three one-page READs kicked together, the middle one to
+ * a bad grant reference.  It fails; the other two deliver the disk's data
+ * (a backend that copies completed reads in one batch must not fail them,
+ * nor leave them with stale data, when the batch fails).
+ */
+static int run_read_bad_grant(Hostile *h)
+{
+    uint8_t buf[3 * PAGE], got[2][PAGE];
+    Blkfront *bf;
+    CaseReq r[3];
+    bool data_ok;
+    int answered;
+
+    if (cli_connect(h->g, h->o, &bf) < 0) {
+        return -EIO;
+    }
+    if (!pattern_io(bf, BLKIF_OP_WRITE, buf, sizeof(buf), h->o->seed)) {
+        blkfront_disconnect(bf);
+        return -EIO;
+    }
+    for (unsigned int i = 0; i < 3; i++) {
+        rw_req(&r[i], i == 1 ? "READ page 1, never granted" :
+                      i ? "READ page 2" : "READ page 0",
+               BLKIF_OP_READ, i * PAGE / 512, 1, 0, 7);
+        r[i].expect = BLKIF_RSP_OKAY;
+        /* Stale data in the slot's page must not pass for the disk's. */
+        r[i].fill_seed = h->o->seed ^ 0xdead;
+    }
+    r[0].data = got[0];
+    r[2].data = got[1];
+    r[1].bad_gref = NEVER_GRANTED;
+    r[1].expect = BLKIF_RSP_ERROR;
+    answered = issue(h, bf, r, 3);
+    if (answered < 0) {
+        blkfront_disconnect(bf);
+        return answered;
+    }
+    for (unsigned int i = 0; i < 3; i++) {
+        report(h, i, &r[i]);
+    }
+    data_ok = r[0].status == BLKIF_RSP_OKAY &&
+              r[2].status == BLKIF_RSP_OKAY &&
+              blk_pattern_check(got[0], 0, PAGE, h->o->seed) < 0 &&
+              blk_pattern_check(got[1], 2 * PAGE, PAGE, h->o->seed) < 0;
+    printf("read-data=%s\n", data_ok ? "ok" : "wrong");
+    h->contract &= data_ok;
+    return finish(h, bf, answered == 3);
+}
+
+/* Ids the flood puts in requests; no request's first 8 bytes look alike. */
+#define FLOOD_ID(i) (0xf100d00000000000ull | (uint32_t)(i))
+
+/*
+ * flood N: keep every ring entry full of requests of an unknown operation
+ * for N seconds, whatever the backend's state: a hostile guest does not
+ * stop when the toolstack unplugs its disk.  Ends early once nothing has
+ * been answered for 2 s (the backend let go of the ring).  Answers are
+ * taken from the ring before the backend pushes them, so the ring never
+ * overflows and the backend never finds it empty.  An entry is reused only
+ * once the next answer's id shows: the id is the first field the backend
+ * writes, and the rest of an answer still being written would corrupt the
+ * request put in its place.
+ */
+static int run_flood(Hostile *h)
+{
+    uint64_t now = blk_now_ns(), end = now + h->arg * 1000000000ull;
+    uint64_t answered_at = now;
+    uint32_t prod, seen, first;
+    unsigned int ents;
+    BlkWireReq req;
+    Blkfront *bf;
+    int be;
+
+    if (cli_connect(h->g, h->o, &bf) < 0) {
+        return -EIO;
+    }
+    ents = blkfront_ring_entries(bf);
+    memset(&req, 0, sizeof(req));
+    req.operation = 200;
+    req.handle = (uint16_t)blkfront_devid(bf);
+    prod = seen = first = blkfront_ring_rsp_prod(bf, 0);
+    while (now < end && now - answered_at < 2000000000ull) {
+        for (BlkWireRsp rsp; seen != prod; seen++) {
+            blkfront_ring_read_response(bf, 0, seen, &rsp);
+            if (rsp.id != FLOOD_ID(seen)) {
+                break;
             }
+            answered_at = now;
         }
-        reqs[i].status = NO_RESPONSE;
-        blkfront_slot_queue_raw(s, &reqs[i].req, &reqs[i]);
-    }
-    blkfront_kick(bf, 0);
-    while (answered < n) {
-        int r = blkfront_poll(bf, wait_ms(h->o), request_done, NULL);
-
-        if (r < 0) {
-            break;
+        if (prod - seen < ents - 1) {
+            while (prod - seen < ents - 1) {
+                req.id = FLOOD_ID(prod);
+                blkfront_ring_write_entry(bf, 0, prod++, &req);
+            }
+            blkfront_ring_force_prod(bf, 0, prod);
         }
-        answered += r;
-    }
-    for (unsigned int i = 0; i < n; i++) {
-        CaseReq *r = &reqs[i];
-        bool ok = r->status == r->expect ||
-                  (r->either_error && (r->status == BLKIF_RSP_ERROR ||
-                                        r->status == BLKIF_RSP_EOPNOTSUPP));
-
-        if (r->status == NO_RESPONSE) {
-            printf("request=%u desc=\"%s\" status=none expected=%d\n", i + 1,
-                   r->desc, r->expect);
-        } else {
-            printf("request=%u desc=\"%s\" status=%d expected=%d\n", i + 1,
-                   r->desc, r->status, r->expect);
-        }
-        h->contract &= ok;
+        now = blk_now_ns();
     }
     be = blkfront_backend_state(bf);
-    printf("backend-state=%d\n", be);
-    h->contract &= be == XenbusStateConnected;
-    /* Unanswered requests would hold the disconnect for the full timeout,
-     * and their pages stay granted: that is reported, not hidden. */
-    served = answered == n && serves(bf, h->o->seed);
-    printf("served-after=%s\n", served ? "yes" : "no");
-    if (answered < n) {
-        printf("unanswered=%u\n", n - answered);
-    }
-    if (blkfront_disconnect(bf) < 0) {
+    h->unplugged = be != XenbusStateConnected;
+    printf("flooded=%u answered=%u backend-state=%d ended=%s\n",
+           prod - first, seen - first, be, now < end ? "idle" : "time");
+    /* The backend kept up, and stopped only if it let go of the device. */
+    h->contract &= seen - first >= ents - 1 && (now >= end || h->unplugged);
+    /* Our ring indexes mean nothing now: close, as prod-overflow does. */
+    if (blkfront_disconnect(bf) < 0 && !h->unplugged) {
         printf("disconnect=unclean\n");
         h->contract = false;
-    } else {
-        printf("disconnect=clean\n");
     }
     return 0;
 }
@@ -495,6 +740,14 @@ static const Case cases[] = {
     { "bad-protocol", "unknown protocol string", NULL, run_bad_protocol },
     { "state-flap", "N frontend state changes without waiting (N)", NULL,
       run_state_flap },
+    { "barrier-then-read", "an empty barrier, then a READ", NULL,
+      run_barrier_then_read },
+    { "bad-last-grant", "4-segment WRITE, the last grant bad", NULL,
+      run_bad_last_grant },
+    { "read-bad-grant", "3 READs at once, one with a bad grant", NULL,
+      run_read_bad_grant },
+    { "flood", "refused requests for N s, whatever the state (N)", NULL,
+      run_flood },
 };
 
 int cmd_hostile(XenemuGuest *g, const CliOptions *o, int argc, char **argv)
@@ -515,16 +768,17 @@ int cmd_hostile(XenemuGuest *g, const CliOptions *o, int argc, char **argv)
             h.c = &cases[i];
         }
     }
-    if (!h.c || argc > 2 || (argc == 2 && h.c->run != run_state_flap)) {
+    if (!h.c || argc > 2 || (argc == 2 && h.c->run != run_state_flap &&
+                             h.c->run != run_flood)) {
         blk_log("hostile: expected a CASE (hostile list)");
         return EXIT_USAGE;
     }
-    h.arg = 20;
+    h.arg = h.c->run == run_flood ? 5 : 20;
     if (argc == 2) {
         uint64_t v;
 
         if (parse_size(argv[1], &v) < 0 || !v || v > 100000) {
-            blk_log("hostile state-flap: N in 1..100000");
+            blk_log("hostile %s: N in 1..100000", h.c->name);
             return EXIT_USAGE;
         }
         h.arg = (unsigned int)v;
@@ -534,6 +788,13 @@ int cmd_hostile(XenemuGuest *g, const CliOptions *o, int argc, char **argv)
     if (ret < 0) {
         printf("setup=failed\n");
         return EXIT_FAIL;
+    }
+    /* A device the toolstack removed serves nobody: whoever removed it
+     * checks what is left. */
+    if (h.unplugged) {
+        printf("survived=unplugged\n");
+        printf("contract=%s\n", h.contract ? "yes" : "no");
+        return h.contract ? EXIT_OK : EXIT_FAIL;
     }
     survived = fresh_connection_serves(&h);
     printf("survived=%s\n", survived ? "yes" : "no");
