@@ -1,7 +1,8 @@
 # Xen PV block backend for QEMU: build, demo and tests.  See README.md.
 #
 #   make        install what is missing, fetch both QEMU bases, overlay,
-#               build (build/qemu-7.2/ and build/qemu-10.0/)
+#               build (build/qemu-7.2/ and build/qemu-10.0/, and 10.0 again
+#               with sanitizers)
 #   make demo   build, then run the main job (QEMU=7.2 for the 7.2 build)
 #   make check  build, then run every test on both bases ('N passed, N failed')
 #   make bench  build, then compare our speed with stock QEMU on each base
@@ -11,10 +12,10 @@ BUILD := $(TOP)/build
 BASES := 7.2 10.0
 QEMU ?= 10.0
 
-.PHONY: all deps qemu $(addprefix qemu-,$(BASES)) stock xenemu demo check \
-	bench clean distclean
+.PHONY: all deps qemu $(addprefix qemu-,$(BASES)) qemu-sanitizers stock \
+	xenemu demo check bench clean distclean
 
-all: qemu stock xenemu
+all: qemu qemu-sanitizers stock xenemu
 
 deps:
 	@scripts/install-deps.sh
@@ -28,6 +29,11 @@ $(addprefix qemu-,$(BASES)): qemu-%: deps
 	@scripts/fetch-qemu.sh $*
 	@python3 scripts/overlay.py $*
 	@scripts/build-qemu.sh $*
+
+# QEMU 10.0 again, with AddressSanitizer and UndefinedBehaviorSanitizer,
+# from the same overlaid sources (build/qemu-10.0/qemu-build-san/).
+qemu-sanitizers: qemu-10.0
+	@scripts/build-qemu.sh 10.0 sanitizers
 
 # Debian 13's stock QEMU 10.0 and xenstored 4.20, unpacked under build/
 # (the reference and baseline on that base; nothing is installed).
@@ -51,6 +57,7 @@ bench: all
 # Keeps the fetched QEMU sources; distclean drops them too.
 clean:
 	rm -rf $(addprefix $(BUILD)/qemu-,$(addsuffix /qemu-build,$(BASES))) \
+	    $(BUILD)/qemu-10.0/qemu-build-san \
 	    $(BUILD)/xenemu $(BUILD)/test-logs
 
 distclean:

@@ -4,13 +4,25 @@
 #
 #   scripts/build-qemu.sh 7.2     build/qemu-7.2/qemu-system-i386, qemu-img
 #   scripts/build-qemu.sh 10.0    build/qemu-10.0/qemu-system-i386, qemu-img
+#   scripts/build-qemu.sh 10.0 sanitizers
+#                                 the same with AddressSanitizer and
+#                                 UndefinedBehaviorSanitizer, from the same
+#                                 sources: build/qemu-10.0/qemu-build-san/,
+#                                 build/qemu-10.0/qemu-system-i386-san
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-base=${1:?usage: build-qemu.sh 7.2|10.0}
+usage="usage: build-qemu.sh 7.2|10.0 [sanitizers]"
+base=${1:?$usage}
+flavour=${2:-}
 dir=$top/build/qemu-$base
 src=$dir/qemu-src
-bld=$dir/qemu-build
+case $flavour in
+'') suffix='' ;;
+sanitizers) suffix=-san ;;
+*) echo "$usage" >&2; exit 2 ;;
+esac
+bld=$dir/qemu-build$suffix
 
 # QEMU must configure with the system python3.
 export PATH=/usr/bin:$PATH
@@ -44,6 +56,14 @@ if [ "$base" = 10.0 ]; then
     # (7.2 parses it through stubs).
     config+=(--enable-pixman --enable-vnc)
 fi
+if [ -n "$flavour" ]; then
+    # Options renamed in QEMU 9.0.
+    if [ "$base" = 7.2 ]; then
+        config+=(--enable-sanitizers)
+    else
+        config+=(--enable-asan --enable-ubsan)
+    fi
+fi
 stamp="${config[*]}"
 if [ ! -f "$bld/build.ninja" ] ||
         [ "$(cat "$bld/.configure-args" 2>/dev/null)" != "$stamp" ]; then
@@ -63,9 +83,9 @@ done
 targets+=(tests/qtest/device-introspect-test)
 if ! ninja -C "$bld" "${targets[@]}" > "$bld/ninja.log" 2>&1; then
     grep -E -A12 '^FAILED|error:' "$bld/ninja.log" | head -n 80 >&2
-    echo "build-qemu: $base build failed (log: $bld/ninja.log)" >&2
+    echo "build-qemu: $base${flavour:+ $flavour} build failed (log: $bld/ninja.log)" >&2
     exit 1
 fi
 
-ln -sfn qemu-build/qemu-system-i386 "$dir/qemu-system-i386"
-ln -sfn qemu-build/qemu-img "$dir/qemu-img"
+ln -sfn "qemu-build$suffix/qemu-system-i386" "$dir/qemu-system-i386$suffix"
+ln -sfn "qemu-build$suffix/qemu-img" "$dir/qemu-img$suffix"

@@ -57,6 +57,9 @@ xen_qtest() {
         XEN_QEMU_IMG="$qemu_img" XEN_QEMU_NBD=/usr/bin/qemu-nbd \
         "$@" --tap -k
 }
+# For tests/check-sanitized.sh, which runs it in a shell of its own.
+export -f xen_qtest
+export top xenemu
 
 run_suite checkpatch "$top/scripts/check-style.sh"
 run_suite xenemu-double "$xenemu/check-double"
@@ -89,6 +92,21 @@ for base in 7.2 10.0; do
     run_suite hostile-guest-$base "$top/tests/check-hostile.sh" "$qemu" \
         "$xenemu"
 done
+
+# The sanitizer build (10.0 with ASan and UBSan): the qtests, the strict
+# blkfront suite and the hostile suite again, each failing on any report.
+san=$top/build/qemu-10.0
+san_qemu=$san/qemu-system-i386-san
+san_qtest=$san/qemu-build-san/tests/qtest
+for t in xen-block xen-qdisk xen-bus; do
+    run_suite $t-qtest-san "$top/tests/check-sanitized.sh" "$logdir/san-$t" \
+        xen_qtest "$san_qemu" "$san/qemu-img-san" "$san_qtest/$t-test"
+done
+run_suite xenemu-blkfront-san "$top/tests/check-sanitized.sh" \
+    "$logdir/san-blkfront" env BUILD="$xenemu" QEMU="$san_qemu" \
+    CHECK_BLKFRONT_STRICT=1 "$top/tests/xenemu/blkfront/check-blkfront"
+run_suite hostile-guest-san "$top/tests/check-sanitized.sh" \
+    "$logdir/san-hostile" "$top/tests/check-hostile.sh" "$san_qemu" "$xenemu"
 
 # The behaviour we share with stock QEMU, checked on stock QEMU of each base.
 for base in 7.2 10.0; do
