@@ -19,9 +19,9 @@
 #include "system/system.h"
 #include "trace.h"
 
-/* Guest-triggered messages: a burst per window, then only their count. */
-#define XEN_DEVICE_GUEST_ERROR_BURST 10
-#define XEN_DEVICE_GUEST_ERROR_WINDOW_MS 1000
+/* Reports: a burst per window, then only their count. */
+#define XEN_DEVICE_REPORT_BURST 10
+#define XEN_DEVICE_REPORT_WINDOW_MS 1000
 
 static XenBus *xen_device_bus(XenDevice *xendev)
 {
@@ -33,34 +33,47 @@ static struct qemu_xs_handle *xen_device_xsh(XenDevice *xendev)
     return xen_device_bus(xendev)->xsh;
 }
 
+/*
+ * Whether one more report fits in @limit's window; *suppressed is the
+ * count held back in the window that just ended, to be reported first.
+ */
+static bool xen_device_report_admit(XenDevice *xendev,
+                                    XenDeviceReportLimit *limit,
+                                    unsigned int *suppressed)
+{
+    int64_t now = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
+    bool report;
+
+    *suppressed = 0;
+    qemu_mutex_lock(&xendev->report_lock);
+    if (now - limit->window >= XEN_DEVICE_REPORT_WINDOW_MS) {
+        *suppressed = limit->suppressed;
+        limit->window = now;
+        limit->reported = 0;
+        limit->suppressed = 0;
+    }
+    report = limit->reported < XEN_DEVICE_REPORT_BURST;
+    if (report) {
+        limit->reported++;
+    } else {
+        limit->suppressed++;
+    }
+    qemu_mutex_unlock(&xendev->report_lock);
+    return report;
+}
+
 void xen_device_guest_error(XenDevice *xendev, const char *fmt, ...)
 {
     g_autofree char *msg = NULL;
-    unsigned int suppressed = 0;
-    int64_t now;
+    unsigned int suppressed;
     bool report;
     va_list ap;
 
     if (!qemu_loglevel_mask(LOG_GUEST_ERROR)) {
         return;
     }
-
-    now = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
-    qemu_mutex_lock(&xendev->guest_error_lock);
-    if (now - xendev->guest_error_window >= XEN_DEVICE_GUEST_ERROR_WINDOW_MS) {
-        suppressed = xendev->guest_errors_suppressed;
-        xendev->guest_error_window = now;
-        xendev->guest_errors = 0;
-        xendev->guest_errors_suppressed = 0;
-    }
-    report = xendev->guest_errors < XEN_DEVICE_GUEST_ERROR_BURST;
-    if (report) {
-        xendev->guest_errors++;
-    } else {
-        xendev->guest_errors_suppressed++;
-    }
-    qemu_mutex_unlock(&xendev->guest_error_lock);
-
+    report = xen_device_report_admit(xendev, &xendev->guest_error_limit,
+                                     &suppressed);
     if (suppressed) {
         qemu_log_mask(LOG_GUEST_ERROR, "%s: %u messages suppressed\n",
                       xendev->backend_path, suppressed);
@@ -70,6 +83,27 @@ void xen_device_guest_error(XenDevice *xendev, const char *fmt, ...)
         msg = g_strdup_vprintf(fmt, ap);
         va_end(ap);
         qemu_log_mask(LOG_GUEST_ERROR, "%s: %s\n", xendev->backend_path, msg);
+    }
+}
+
+void xen_device_io_error(XenDevice *xendev, const char *fmt, ...)
+{
+    g_autofree char *msg = NULL;
+    unsigned int suppressed;
+    bool report;
+    va_list ap;
+
+    report = xen_device_report_admit(xendev, &xendev->io_error_limit,
+                                     &suppressed);
+    if (suppressed) {
+        error_report("%s: %u I/O error messages suppressed",
+                     xendev->backend_path, suppressed);
+    }
+    if (report) {
+        va_start(ap, fmt);
+        msg = g_strdup_vprintf(fmt, ap);
+        va_end(ap);
+        error_report("%s: %s", xendev->backend_path, msg);
     }
 }
 
@@ -531,14 +565,14 @@ static void xen_device_instance_init(Object *obj)
 {
     XenDevice *xendev = XEN_DEVICE(obj);
 
-    qemu_mutex_init(&xendev->guest_error_lock);
+    qemu_mutex_init(&xendev->report_lock);
 }
 
 static void xen_device_instance_finalize(Object *obj)
 {
     XenDevice *xendev = XEN_DEVICE(obj);
 
-    qemu_mutex_destroy(&xendev->guest_error_lock);
+    qemu_mutex_destroy(&xendev->report_lock);
 }
 
 static const Property xen_device_properties[] = {

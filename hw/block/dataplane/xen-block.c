@@ -620,12 +620,34 @@ static int16_t xen_block_parse(XenBlockDataPlane *dp, XenBlockRequest *req,
     return BLKIF_RSP_OKAY;
 }
 
+static const char *xen_block_op_name(uint8_t op)
+{
+    switch (op) {
+    case BLKIF_OP_READ:
+        return "read";
+    case BLKIF_OP_WRITE:
+        return "write";
+    case BLKIF_OP_WRITE_BARRIER:
+        return "barrier";
+    case BLKIF_OP_FLUSH_DISKCACHE:
+        return "flush";
+    case BLKIF_OP_DISCARD:
+        return "discard";
+    default:
+        return "request";
+    }
+}
+
 static void xen_block_io_done(XenBlockRequest *req, int ret)
 {
-    BlockAcctStats *stats = blk_get_stats(req->dataplane->blk);
+    XenBlockDataPlane *dp = req->dataplane;
+    BlockAcctStats *stats = blk_get_stats(dp->blk);
 
     if (ret < 0) {
         block_acct_failed(stats, &req->acct);
+        xen_device_io_error(dp->xendev, "%s at sector %" PRIu64 " failed: %s",
+                            xen_block_op_name(req->op), req->sector,
+                            strerror(-ret));
     } else {
         block_acct_done(stats, &req->acct);
     }

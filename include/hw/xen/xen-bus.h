@@ -54,6 +54,13 @@ typedef struct XenEventChannel XenEventChannel;
  * A paravirtual backend device on the Xen bus.  Devices of QEMU's tree
  * (xen-console, xen-net-device) use qdev, frontend_id and name.
  */
+/* Reports of the current window, and those held back. */
+typedef struct XenDeviceReportLimit {
+    int64_t window;
+    unsigned int reported;
+    unsigned int suppressed;
+} XenDeviceReportLimit;
+
 struct XenDevice {
     DeviceState qdev;
 
@@ -76,11 +83,10 @@ struct XenDevice {
     /* Set once removal is scheduled, so it happens once. */
     bool removing;
     Notifier exit_notifier;
-    /* Guest error reports of the current window, and those held back. */
-    QemuMutex guest_error_lock;
-    int64_t guest_error_window;
-    unsigned int guest_errors;
-    unsigned int guest_errors_suppressed;
+    /* Rate limits of the device's guest error and I/O error reports. */
+    QemuMutex report_lock;
+    XenDeviceReportLimit guest_error_limit;
+    XenDeviceReportLimit io_error_limit;
 
     xengnttab_handle *xgth;
     QLIST_HEAD(, XenEventChannel) event_channels;
@@ -135,6 +141,15 @@ int xen_device_frontend_scanf(XenDevice *xendev, const char *key,
  * was held back.  Safe from any thread.
  */
 void xen_device_guest_error(XenDevice *xendev, const char *fmt, ...)
+    G_GNUC_PRINTF(2, 3);
+
+/*
+ * Report an I/O error of the device's backing storage (a failing disk, a
+ * full filesystem) with error_report(), rate-limited per device like guest
+ * errors: the guest that keeps retrying its requests does not flood the
+ * log either.  Safe from any thread.
+ */
+void xen_device_io_error(XenDevice *xendev, const char *fmt, ...)
     G_GNUC_PRINTF(2, 3);
 
 /*
