@@ -19,6 +19,7 @@
 #include "hw/xen/interface/io/blkif.h"
 #include "hw/xen/interface/io/protocols.h"
 #include "system/block-backend.h"
+#include "system/blockdev.h"
 #include "dataplane/xen-block.h"
 #include "trace.h"
 
@@ -412,6 +413,8 @@ static void xen_block_unrealize(XenDevice *xendev)
     }
     if (blockdev->conf.blk) {
         blk_set_dev_ops(blockdev->conf.blk, NULL, NULL);
+        /* A -drive goes with the device it was given to, as elsewhere. */
+        blockdev_mark_auto_del(blockdev->conf.blk);
     }
 }
 

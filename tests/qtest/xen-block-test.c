@@ -14,6 +14,7 @@
 #include "libqtest.h"
 #include "qemu/cutils.h"
 #include "qobject/qdict.h"
+#include "qobject/qlist.h"
 #include "xen-test-helpers.h"
 
 #define IMAGE_SIZE (8 * 1024 * 1024)
@@ -27,12 +28,19 @@ static char *backend_path(unsigned long devid)
     return xen_test_backend_path("qdisk", devid);
 }
 
+/*
+ * d0 and d1 are -blockdev nodes, which stay when a device on them is
+ * removed (a -drive goes with its device): the vdev cases add and remove
+ * a disk on d0 over and over.
+ */
 static QTestState *start(const char *devices)
 {
     return qtest_initf("-machine xenpv -xen-domid %d -xen-attach "
                        "-nodefaults -display none "
-                       "-drive if=none,id=d0,file=%s,format=raw "
-                       "-drive if=none,id=d1,file=%s,format=raw,readonly=on "
+                       "-blockdev driver=raw,node-name=d0,"
+                       "file.driver=file,file.filename=%s "
+                       "-blockdev driver=raw,node-name=d1,read-only=on,"
+                       "file.driver=file,file.filename=%s "
                        "%s", XEN_TEST_FRONTEND_ID, image, image_ro, devices);
 }
 
@@ -501,6 +509,32 @@ static void test_state_flapping(void)
     stop(qts, 51712);
 }
 
+/* device_del of a disk on a -drive removes the drive too, as elsewhere. */
+static void test_unplug_drive(void)
+{
+    g_autofree char *own = xen_test_make_image(IMAGE_SIZE);
+    g_autofree char *args = g_strdup_printf(
+        "-drive if=none,id=u0,file=%s,format=raw "
+        "-device xen-disk,id=u,vdev=xvdc,drive=u0", own);
+    QTestState *qts = start(args);
+    QDict *rsp;
+    QList *blocks;
+    QListEntry *e;
+
+    assert_backend_state(51744, 2);
+    qtest_qmp_device_del(qts, "u");
+    rsp = qtest_qmp(qts, "{'execute': 'query-block'}");
+    blocks = qdict_get_qlist(rsp, "return");
+    QLIST_FOREACH_ENTRY(blocks, e) {
+        QDict *b = qobject_to(QDict, qlist_entry_obj(e));
+
+        g_assert_cmpstr(qdict_get_try_str(b, "device"), !=, "u0");
+    }
+    qobject_unref(rsp);
+    qtest_quit(qts);
+    unlink(own);
+}
+
 /* block_resize: "sectors" follows, and the state is written again. */
 static void test_resize(void)
 {
@@ -608,6 +642,8 @@ int main(int argc, char **argv)
         qtest_add_func("/xen-block/large-sector", test_large_sector);
         qtest_add_func("/xen-block/areas/empty-cdrom", test_empty_cdrom);
         qtest_add_func("/xen-block/vdev/auto", test_vdev_auto);
+        /* QEMU 7.2 and 10.0 keep the drive. */
+        qtest_add_func("/xen-block/unplug/drive", test_unplug_drive);
     }
     qtest_add_func("/xen-block/vdev/drive-if-xen", test_drive_if_xen);
     qtest_add_func("/xen-block/resize", test_resize);
