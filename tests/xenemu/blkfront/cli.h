@@ -35,6 +35,7 @@ typedef struct CliOptions {
     unsigned int mix_read_pct;
     double time_s;
     uint64_t count;
+    const char *log;
 } CliOptions;
 
 /* Connect with the common options; prints the reason on failure. */
@@ -42,6 +43,12 @@ int cli_connect(XenemuGuest *g, const CliOptions *o, Blkfront **bf);
 
 int cmd_bench(XenemuGuest *g, const CliOptions *o, int argc, char **argv);
 int cmd_hostile(XenemuGuest *g, const CliOptions *o, int argc, char **argv);
+int cmd_stream(XenemuGuest *g, const CliOptions *o, int argc, char **argv);
+int cmd_stream_check(const CliOptions *o, int argc, char **argv);
+
+/* OFFSET LENGTH arguments, checked against the disk; prints why not. */
+int cli_range(Blkfront *bf, int argc, char **argv, uint64_t *off,
+              uint64_t *len);
 
 /* "4096", "64K", "1M", "2G" (binary multiples). */
 int parse_size(const char *s, uint64_t *v);

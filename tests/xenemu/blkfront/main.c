@@ -64,6 +64,13 @@ static const char usage_text[] =
 "      [OFF LEN]         range (default: whole disk)\n"
 "  hostile CASE [N]      send malformed input, report what the backend did;\n"
 "                        `hostile list` names the cases\n"
+"  stream OFF LEN --seed S --log FILE   write the range block by block,\n"
+"                        over and over, logging each acknowledged write, until\n"
+"                        the backend leaves Connected or stops answering\n"
+"      --bs SIZE --qd N  block size (default 4K), in flight (default 8)\n"
+"      --time SEC | --count N   stop earlier\n"
+"  stream-check OFF LEN --seed S --log FILE --image PATH   every logged\n"
+"                        write is in the image (or its block's next pass)\n"
 "\n"
 "Exit status: 0 the operation did what was asked (hostile: the backend\n"
 "survived and answered per contract), 1 it did not, 2 usage error.\n";
@@ -178,8 +185,8 @@ static int cmd_info(XenemuGuest *g, const CliOptions *o)
 }
 
 /* Parse "OFF LEN" positional arguments, checked against the disk. */
-static int range_args(Blkfront *bf, int argc, char **argv, uint64_t *off,
-                      uint64_t *len)
+int cli_range(Blkfront *bf, int argc, char **argv, uint64_t *off,
+              uint64_t *len)
 {
     uint64_t ss = blkfront_features(bf)->sector_size;
 
@@ -341,7 +348,7 @@ static int cmd_verify(XenemuGuest *g, const CliOptions *o, int argc,
         return EXIT_FAIL;
     }
     len = blkfront_size(bf) < (2u << 20) ? blkfront_size(bf) : (2u << 20);
-    if (argc && range_args(bf, argc, argv, &off, &len) < 0) {
+    if (argc && cli_range(bf, argc, argv, &off, &len) < 0) {
         return finish(bf, EXIT_USAGE);
     }
     printf("seed=%" PRIu64 "\n", o->seed);
@@ -402,7 +409,7 @@ static int cmd_rw(XenemuGuest *g, const CliOptions *o, bool write, int argc,
     if (cli_connect(g, o, &bf) < 0) {
         return EXIT_FAIL;
     }
-    if (range_args(bf, argc, argv, &off, &len) < 0) {
+    if (cli_range(bf, argc, argv, &off, &len) < 0) {
         return finish(bf, EXIT_USAGE);
     }
     buf = malloc(len);
@@ -474,7 +481,7 @@ static int cmd_discard(XenemuGuest *g, const CliOptions *o, int argc,
     if (cli_connect(g, o, &bf) < 0) {
         return EXIT_FAIL;
     }
-    if (range_args(bf, argc, argv, &off, &len) < 0) {
+    if (cli_range(bf, argc, argv, &off, &len) < 0) {
         return finish(bf, EXIT_USAGE);
     }
     if (!blkfront_features(bf)->discard) {
@@ -549,7 +556,7 @@ enum {
     OPT_DOMID = 256, OPT_VDEV, OPT_DEVID, OPT_RING_ORDER, OPT_PROTOCOL,
     OPT_NO_PROTOCOL_KEY, OPT_LARGE_SECTORS, OPT_QUEUES, OPT_INDIRECT, OPT_NO_INDIRECT, OPT_TIMEOUT, OPT_QUIET,
     OPT_IMAGE, OPT_SEED, OPT_BARRIER, OPT_QD, OPT_BS, OPT_RW, OPT_MIX,
-    OPT_SEQ, OPT_RAND, OPT_TIME, OPT_COUNT, OPT_HELP,
+    OPT_SEQ, OPT_RAND, OPT_TIME, OPT_COUNT, OPT_LOG, OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -577,6 +584,7 @@ static const struct option long_opts[] = {
     { "rand", no_argument, NULL, OPT_RAND },
     { "time", required_argument, NULL, OPT_TIME },
     { "count", required_argument, NULL, OPT_COUNT },
+    { "log", required_argument, NULL, OPT_LOG },
     { "help", no_argument, NULL, OPT_HELP },
     { NULL, 0, NULL, 0 },
 };
@@ -698,6 +706,9 @@ static int parse_options(int argc, char **argv, CliOptions *o)
         case OPT_COUNT:
             bad = parse_size(a, &o->count) || !o->count;
             break;
+        case OPT_LOG:
+            o->log = a;
+            break;
         case 'h':
         case OPT_HELP:
             fputs(usage_text, stdout);
@@ -774,6 +785,11 @@ int main(int argc, char **argv)
         code = cmd_bench(g, &o, argc, argv);
     } else if (!strcmp(cmd, "hostile")) {
         code = cmd_hostile(g, &o, argc, argv);
+    } else if (!strcmp(cmd, "stream")) {
+        o.qd = o.qd ? o.qd : 8;
+        code = cmd_stream(g, &o, argc, argv);
+    } else if (!strcmp(cmd, "stream-check")) {
+        code = cmd_stream_check(&o, argc, argv);
     } else {
         blk_log("unknown command or arguments: %s", cmd);
         code = EXIT_USAGE;
