@@ -1,10 +1,11 @@
 #!/bin/bash
-# Loss-free under load: a writer streams verified writes to xvda, each
-# write QEMU acknowledged recorded (xen-blkfront stream), while QEMU is
-# killed with SIGKILL, or the disk is removed with QMP device_del.  Every
-# acknowledged write must be in the image; after the unplug no answer may
-# come after Closed, both xenstore areas and the drive must be gone, and
-# xvdb must keep serving.  Prints TAP.
+# Loss-free under load: a writer streams verified writes, each write QEMU
+# acknowledged recorded (xen-blkfront stream), while QEMU is killed with
+# SIGKILL, while the disk is removed with QMP device_del, and while libxl
+# removes a disk it made through xenstore.  Every acknowledged write must
+# be in the image; after an unplug no answer may come after Closed, both
+# xenstore areas and the drive must be gone, and xvdb must keep serving.
+# Prints TAP.
 #
 # Usage: check-loss.sh QEMU BUILD/xenemu
 set -uo pipefail
@@ -22,6 +23,8 @@ trap 'kill -9 "${qemu_pid:-}" 2>/dev/null; rm -rf "$work"' EXIT
 
 be=/local/domain/0/backend/qdisk/1
 fe=/local/domain/1/device/vbd
+BE=$be FE=$fe
+. "$xenemu/libxl-disk.sh"
 seed=$((RANDOM * 32768 + RANDOM))
 echo "# stream seed $seed"
 bf=("$xenemu/xen-blkfront" --domid 1)
@@ -136,6 +139,34 @@ tap_result $? "device_del: the drive went with the device"
 "${bf[@]}" --timeout 10 --vdev xvdb verify 0 1M --image "$work/b.img" |
     grep -q '^verify=ok .* image=ok$'
 tap_result $? "xvdb still moves data correctly"
+
+# --- libxl's removal mid-stream -------------------------------------------
+truncate -s 32M "$work/c.img"
+libxl_disk_add 51744 xvdc "$work/c.img" w 0
+"${bf[@]}" --timeout 10 --vdev xvdc stream 0 16M --seed "$((seed + 2))" \
+    --log "$work/libxl.log" > "$work/libxl.out" 2>&1 &
+stream_pid=$!
+stream_started "$work/libxl.log"
+tap_result $? "libxl: the writer on the disk libxl made got going"
+sleep 1
+libxl_disk_remove 51744
+tap_result $? "libxl: the backend reached Closed under the writer"
+wait "$stream_pid"
+sed 's/^/# /' "$work/libxl.out"
+grep -q '^stream=unplugged .* acked=[1-9][0-9]* failed=0 late=0$' \
+    "$work/libxl.out"
+tap_result $? "libxl: the writer saw the disk close, no answer after Closed"
+out=$("${bf[@]}" stream-check 0 16M --seed "$((seed + 2))" \
+      --log "$work/libxl.log" --image "$work/c.img")
+echo "# $out"
+echo "$out" | grep -q 'lost=0$'
+tap_result $? "libxl: every acknowledged write is in the image"
+for _ in $(seq 50); do
+    qmp '{"execute": "query-block"}' | grep -q 'c\.img' || break
+    sleep 0.1
+done
+! qmp '{"execute": "query-block"}' | grep -q 'c\.img'
+tap_result $? "libxl: QEMU let go of the disk's image"
 
 kill "$qemu_pid"
 wait "$qemu_pid"

@@ -46,8 +46,12 @@ $(BUILD)/blkfront-test-backend: $(BUILD)/blkfront/test-backend.o \
                                 $(BUILD)/blkfront/ring.o
 	$(CC) $(CFLAGS) -o $@ $^ -lxenstore -lxengnttab -lxenevtchn
 
-$(BUILD)/check-blkfront: $(BLKFRONT_SRC)/check-blkfront | $(BUILD)/blkfront
+$(BUILD)/check-blkfront: $(BLKFRONT_SRC)/check-blkfront \
+                         $(BUILD)/libxl-disk.sh | $(BUILD)/blkfront
 	install -m 755 $< $@
+
+$(BUILD)/libxl-disk.sh: $(BLKFRONT_SRC)/libxl-disk.sh | $(BUILD)/blkfront
+	install -m 644 $< $@
 
 blkfront-check: blkfront-all
 	$(BUILD)/check-blkfront
