@@ -9,16 +9,7 @@
 # Usage: check-faults.sh QEMU BUILD/xenemu
 set -uo pipefail
 
-qemu=$1
-xenemu=$2
-
-if [ "${3:-}" != --inside ]; then
-    exec "$xenemu/xenemu-run" --guest 1 -- "$0" "$qemu" "$xenemu" --inside
-fi
-
-. "$(dirname "$0")/tap.sh"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/qemu-under-double.sh"
 
 seed=${FAULT_SEED:-$((RANDOM * 32768 + RANDOM))}
 RANDOM=$seed
@@ -52,11 +43,7 @@ LD_PRELOAD=$XENEMU_PRELOAD "$qemu" -machine xenpv -xen-domid 1 -xen-attach \
     -device xen-disk,vdev=xvdc,drive=d2 2> "$work/qemu.log" &
 qemu_pid=$!
 
-for _ in $(seq 600); do
-    [ "$(xenstore-read /local/domain/0/backend/qdisk/1/51744/state \
-         2>/dev/null)" = 2 ] && break
-    sleep 0.1
-done
+wait_backend 51744
 
 bf() {
     "$xenemu/xen-blkfront" --domid 1 --timeout 10 --vdev "$@" 2>&1

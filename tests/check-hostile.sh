@@ -10,16 +10,7 @@
 # Usage: check-hostile.sh QEMU BUILD/xenemu
 set -uo pipefail
 
-qemu=$1
-xenemu=$2
-
-if [ "${3:-}" != --inside ]; then
-    exec "$xenemu/xenemu-run" --guest 1 -- "$0" "$qemu" "$xenemu" --inside
-fi
-
-. "$(dirname "$0")/tap.sh"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/qemu-under-double.sh"
 
 truncate -s 64M "$work/rw.img" "$work/ro.img" "$work/flood.img" \
     "$work/io.img"
@@ -48,11 +39,7 @@ LD_PRELOAD=$XENEMU_PRELOAD "${valgrind[@]}" \
     -device xen-disk,vdev=xvdd,drive=d3,iothread=io0 2>"$work/qemu.log" &
 qemu_pid=$!
 
-for _ in $(seq 600); do
-    [ "$(xenstore-read /local/domain/0/backend/qdisk/1/51760/state \
-         2>/dev/null)" = 2 ] && break
-    sleep 0.1
-done
+wait_backend 51760
 
 hostile() {
     local vdev=$1 out
@@ -124,18 +111,7 @@ tap_result $? "xvda still moves data correctly"
 "${blkfront[@]}" --vdev xvdb read 0 64K >/dev/null 2>&1
 tap_result $? "xvdb still serves reads"
 
-python3 - "$work/qmp.sock" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-f = s.makefile('rw')
-f.readline()
-for cmd in ('qmp_capabilities', 'quit'):
-    f.write(json.dumps({'execute': cmd}) + '\n')
-    f.flush()
-    while 'event' in json.loads(f.readline()):
-        pass
-PY
+qmp '{"execute": "quit"}' > /dev/null
 wait "$qemu_pid"
 rc=$?
 tap_result $rc "QEMU quits cleanly (exit $rc)"

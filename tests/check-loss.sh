@@ -10,15 +10,7 @@
 # Usage: check-loss.sh QEMU BUILD/xenemu
 set -uo pipefail
 
-qemu=$1
-xenemu=$2
-
-if [ "${3:-}" != --inside ]; then
-    exec "$xenemu/xenemu-run" --guest 1 -- "$0" "$qemu" "$xenemu" --inside
-fi
-
-. "$(dirname "$0")/tap.sh"
-work=$(mktemp -d)
+. "$(dirname "$0")/qemu-under-double.sh"
 trap 'kill -9 "${qemu_pid:-}" 2>/dev/null; rm -rf "$work"' EXIT
 
 be=/local/domain/0/backend/qdisk/1
@@ -40,72 +32,50 @@ start_qemu() {
         -device xen-disk,id=disk1,vdev=xvdb,drive=d1 \
         2>> "$work/qemu.log" &
     qemu_pid=$!
-    for _ in $(seq 300); do
-        [ "$(xenstore-read $be/51728/state 2>/dev/null)" = 2 ] && return 0
-        sleep 0.1
-    done
-    return 1
+    wait_backend 51728 30
 }
 
-# qmp COMMAND [EVENT]: run one QMP command; with EVENT, wait up to 20 s
-# for it too.  Prints the command's return value.
-qmp() {
-    python3 - "$work/qmp.sock" "$1" "${2:-}" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(20)
-s.connect(sys.argv[1])
-f = s.makefile('rw')
-f.readline()
-def send(cmd):
-    f.write(json.dumps(cmd) + '\n')
-    f.flush()
-send({'execute': 'qmp_capabilities'})
-events = []
-def reply():
-    while True:
-        m = json.loads(f.readline())
-        if 'event' in m:
-            events.append(m['event'])
-        else:
-            return m
-reply()
-send(json.loads(sys.argv[2]))
-print(json.dumps(reply().get('return')))
-while sys.argv[3] and sys.argv[3] not in events:
-    m = json.loads(f.readline())
-    if 'event' in m:
-        events.append(m['event'])
-PY
-}
-
-# stream_started LOG: the writer has had writes acknowledged.
-stream_started() {
+# start_stream NAME VDEV SEED TIMEOUT: a writer on VDEV in the background
+# ($stream_pid), logging to $work/NAME.log; returns once it has had writes
+# acknowledged, or fails after 10 s without.
+start_stream() {
+    "${bf[@]}" --timeout "$4" --vdev "$2" stream 0 16M --seed "$3" \
+        --log "$work/$1.log" > "$work/$1.out" 2>&1 &
+    stream_pid=$!
     for _ in $(seq 100); do
-        [ -s "$1" ] && return 0
+        [ -s "$work/$1.log" ] && return 0
         sleep 0.1
     done
     return 1
+}
+
+# end_stream NAME PATTERN: waits for the writer, shows what it said, and
+# checks its summary line against PATTERN.
+end_stream() {
+    wait "$stream_pid"
+    sed 's/^/# /' "$work/$1.out"
+    grep -q "$2" "$work/$1.out"
+}
+
+# no_loss NAME SEED IMAGE: every write logged in NAME.log is in IMAGE.
+no_loss() {
+    local out
+    out=$("${bf[@]}" stream-check 0 16M --seed "$2" --log "$work/$1.log" \
+          --image "$3")
+    echo "# $out"
+    echo "$out" | grep -q 'lost=0$'
 }
 
 # --- SIGKILL mid-stream ---------------------------------------------------
 start_qemu
 tap_result $? "QEMU up"
-"${bf[@]}" --timeout 3 --vdev xvda stream 0 16M --seed "$seed" \
-    --log "$work/kill.log" > "$work/kill.out" 2>&1 &
-stream_pid=$!
-stream_started "$work/kill.log"
+start_stream kill xvda "$seed" 3
 sleep 1
 kill -9 "$qemu_pid"
 wait "$qemu_pid" 2>/dev/null
-wait "$stream_pid"
-sed 's/^/# /' "$work/kill.out"
-grep -q '^stream=timeout .* acked=[1-9]' "$work/kill.out"
+end_stream kill '^stream=timeout .* acked=[1-9]'
 tap_result $? "SIGKILL: the writer had writes acknowledged, then no answer"
-out=$("${bf[@]}" stream-check 0 16M --seed "$seed" --log "$work/kill.log" \
-      --image "$work/a.img")
-echo "# $out"
-echo "$out" | grep -q 'lost=0$'
+no_loss kill "$seed" "$work/a.img"
 tap_result $? "SIGKILL: every acknowledged write is in the image"
 # What the dead QEMU left in xenstore, as a toolstack would clean it.
 xenstore-rm "$be" 2>/dev/null
@@ -114,21 +84,13 @@ xenstore-rm "$fe" 2>/dev/null
 # --- device_del mid-stream ------------------------------------------------
 start_qemu
 tap_result $? "QEMU up again"
-"${bf[@]}" --timeout 10 --vdev xvda stream 0 16M --seed "$((seed + 1))" \
-    --log "$work/del.log" > "$work/del.out" 2>&1 &
-stream_pid=$!
-stream_started "$work/del.log"
+start_stream del xvda "$((seed + 1))" 10
 sleep 1
 qmp '{"execute": "device_del", "arguments": {"id": "disk0"}}' DEVICE_DELETED
 tap_result $? "device_del: DEVICE_DELETED came"
-wait "$stream_pid"
-sed 's/^/# /' "$work/del.out"
-grep -q '^stream=unplugged .* acked=[1-9][0-9]* failed=0 late=0$' "$work/del.out"
+end_stream del '^stream=unplugged .* acked=[1-9][0-9]* failed=0 late=0$'
 tap_result $? "device_del: the writer saw the disk close, no answer after Closed"
-out=$("${bf[@]}" stream-check 0 16M --seed "$((seed + 1))" \
-      --log "$work/del.log" --image "$work/a.img")
-echo "# $out"
-echo "$out" | grep -q 'lost=0$'
+no_loss del "$((seed + 1))" "$work/a.img"
 tap_result $? "device_del: every acknowledged write is in the image"
 ! xenstore-read "$be/51712/state" 2>/dev/null &&
     ! xenstore-read "$fe/51712/state" 2>/dev/null
@@ -143,23 +105,14 @@ tap_result $? "xvdb still moves data correctly"
 # --- libxl's removal mid-stream -------------------------------------------
 truncate -s 32M "$work/c.img"
 libxl_disk_add 51744 xvdc "$work/c.img" w 0
-"${bf[@]}" --timeout 10 --vdev xvdc stream 0 16M --seed "$((seed + 2))" \
-    --log "$work/libxl.log" > "$work/libxl.out" 2>&1 &
-stream_pid=$!
-stream_started "$work/libxl.log"
+start_stream libxl xvdc "$((seed + 2))" 10
 tap_result $? "libxl: the writer on the disk libxl made got going"
 sleep 1
 libxl_disk_remove 51744
 tap_result $? "libxl: the backend reached Closed under the writer"
-wait "$stream_pid"
-sed 's/^/# /' "$work/libxl.out"
-grep -q '^stream=unplugged .* acked=[1-9][0-9]* failed=0 late=0$' \
-    "$work/libxl.out"
+end_stream libxl '^stream=unplugged .* acked=[1-9][0-9]* failed=0 late=0$'
 tap_result $? "libxl: the writer saw the disk close, no answer after Closed"
-out=$("${bf[@]}" stream-check 0 16M --seed "$((seed + 2))" \
-      --log "$work/libxl.log" --image "$work/c.img")
-echo "# $out"
-echo "$out" | grep -q 'lost=0$'
+no_loss libxl "$((seed + 2))" "$work/c.img"
 tap_result $? "libxl: every acknowledged write is in the image"
 for _ in $(seq 50); do
     qmp '{"execute": "query-block"}' | grep -q 'c\.img' || break
