@@ -356,6 +356,23 @@ static bool pattern_io(Blkfront *bf, uint8_t op, uint8_t *buf, uint64_t len,
 }
 
 /*
+ * Connect, and write the case's pattern over the first @len bytes of the
+ * disk (@buf holds it then).  On failure nothing stays connected.
+ */
+static int connect_patterned(Hostile *h, uint8_t *buf, uint64_t len,
+                             Blkfront **bf)
+{
+    if (cli_connect(h->g, h->o, bf) < 0) {
+        return -EIO;
+    }
+    if (!pattern_io(*bf, BLKIF_OP_WRITE, buf, len, h->o->seed)) {
+        blkfront_disconnect(*bf);
+        return -EIO;
+    }
+    return 0;
+}
+
+/*
  * barrier-then-read: on one connection an empty WRITE_BARRIER, and once
  * it is answered a READ.  The READ must be answered too: a backend that
  * took the barrier last and forgot to re-arm req_event is never told of it.
@@ -404,11 +421,7 @@ static int run_bad_last_grant(Hostile *h)
     bool kept;
     int answered;
 
-    if (cli_connect(h->g, h->o, &bf) < 0) {
-        return -EIO;
-    }
-    if (!pattern_io(bf, BLKIF_OP_WRITE, buf, sizeof(buf), h->o->seed)) {
-        blkfront_disconnect(bf);
+    if (connect_patterned(h, buf, sizeof(buf), &bf) < 0) {
         return -EIO;
     }
     rw_req(&r, "WRITE 4 segments, the last never granted", BLKIF_OP_WRITE, 0,
@@ -444,11 +457,7 @@ static int run_read_bad_grant(Hostile *h)
     bool data_ok;
     int answered;
 
-    if (cli_connect(h->g, h->o, &bf) < 0) {
-        return -EIO;
-    }
-    if (!pattern_io(bf, BLKIF_OP_WRITE, buf, sizeof(buf), h->o->seed)) {
-        blkfront_disconnect(bf);
+    if (connect_patterned(h, buf, sizeof(buf), &bf) < 0) {
         return -EIO;
     }
     for (unsigned int i = 0; i < 3; i++) {
