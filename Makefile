@@ -6,6 +6,8 @@
 #   make demo   build, then run the main job (QEMU=7.2 for the 7.2 build)
 #   make check  build, then run every test on both bases ('N passed, N failed')
 #   make bench  build, then compare our speed with stock QEMU on each base
+#   make fuzz   build, then fuzz the sanitizer build long (FUZZ_COUNT
+#               requests per run, ten runs; FUZZ_SEED to replay)
 
 TOP := $(CURDIR)
 BUILD := $(TOP)/build
@@ -13,7 +15,7 @@ BASES := 7.2 10.0
 QEMU ?= 10.0
 
 .PHONY: all deps qemu $(addprefix qemu-,$(BASES)) qemu-sanitizers stock \
-	xenemu demo check bench clean distclean
+	xenemu demo check bench fuzz clean distclean
 
 all: qemu qemu-sanitizers stock xenemu
 
@@ -53,6 +55,13 @@ check: all
 
 bench: all
 	@scripts/bench.sh
+
+FUZZ_COUNT ?= 1000000
+fuzz: all
+	@mkdir -p $(BUILD)/test-logs
+	@FUZZ_COUNT=$(FUZZ_COUNT) tests/check-sanitized.sh \
+	    $(BUILD)/test-logs/san-fuzz-long tests/check-fuzz.sh \
+	    $(BUILD)/qemu-10.0/qemu-system-i386-san $(BUILD)/xenemu
 
 # Keeps the fetched QEMU sources; distclean drops them too.
 clean:

@@ -135,6 +135,13 @@ int blkfront_slot_queue_raw(BlkSlot *s, BlkWireReq *r, void *opaque);
 uint32_t blkfront_slot_gref(BlkSlot *s, unsigned int page);
 /* The slot's data pages, blkfront_slot_capacity() bytes. */
 uint8_t *blkfront_slot_data(BlkSlot *s);
+/*
+ * The slot's indirect pages (NULL without indirect requests), where
+ * blkfront_slot_queue_raw() takes an INDIRECT request's segment
+ * descriptors from, and their grant references (0 past the last).
+ */
+struct blkabi_segment *blkfront_slot_indirect(BlkSlot *s);
+uint32_t blkfront_slot_indirect_gref(BlkSlot *s, unsigned int page);
 /* Drop a slot that was got but not queued. */
 void blkfront_slot_put(BlkSlot *s);
 

@@ -13,7 +13,7 @@ BLKFRONT_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Wall -Werror -pthread \
 
 # The library (ring ABI, handshake, request engine) and the CLI on top.
 BLKFRONT_LIB_OBJS := ring.o xenbus.o io.o util.o
-BLKFRONT_CLI_OBJS := main.o bench.o hostile.o stream.o
+BLKFRONT_CLI_OBJS := main.o bench.o hostile.o stream.o fuzz.o
 
 blkfront-all: $(BUILD)/xen-blkfront $(BUILD)/test-blkfront-ring \
               $(BUILD)/blkfront-test-backend $(BUILD)/check-blkfront

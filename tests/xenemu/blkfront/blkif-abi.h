@@ -13,6 +13,7 @@
 #ifndef BLKIF_ABI_H
 #define BLKIF_ABI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -185,6 +186,7 @@ typedef struct BlkWireRsp {
     uint64_t id;
     uint8_t operation;
     int16_t status;
+    bool padding_zero;           /* decoded: every padding byte was 0 */
 } BlkWireRsp;
 
 const char *blkabi_proto_name(BlkProto p);      /* xenstore `protocol` value */

@@ -45,6 +45,7 @@ int cmd_bench(XenemuGuest *g, const CliOptions *o, int argc, char **argv);
 int cmd_hostile(XenemuGuest *g, const CliOptions *o, int argc, char **argv);
 int cmd_stream(XenemuGuest *g, const CliOptions *o, int argc, char **argv);
 int cmd_stream_check(const CliOptions *o, int argc, char **argv);
+int cmd_fuzz(XenemuGuest *g, const CliOptions *o, int argc, char **argv);
 
 /* OFFSET LENGTH arguments, checked against the disk; prints why not. */
 int cli_range(Blkfront *bf, int argc, char **argv, uint64_t *off,

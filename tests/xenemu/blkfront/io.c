@@ -234,6 +234,16 @@ uint8_t *blkfront_slot_data(BlkSlot *s)
     return s->data;
 }
 
+struct blkabi_segment *blkfront_slot_indirect(BlkSlot *s)
+{
+    return s->ind;
+}
+
+uint32_t blkfront_slot_indirect_gref(BlkSlot *s, unsigned int page)
+{
+    return page < s->nind ? s->ind_grefs[page] : 0;
+}
+
 /* Put the request on the ring under the slot's id. */
 static void slot_enqueue(BlkSlot *s, BlkWireReq *r, void *opaque)
 {

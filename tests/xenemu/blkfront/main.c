@@ -71,9 +71,15 @@ static const char usage_text[] =
 "      --time SEC | --count N   stop earlier\n"
 "  stream-check OFF LEN --seed S --log FILE --image PATH   every logged\n"
 "                        write is in the image (or its block's next pass)\n"
+"  fuzz --seed S --count N --image PATH   N random valid and malformed\n"
+"                        requests in bursts, key changes, state flips and\n"
+"                        ring overflows between them; every answer checked\n"
+"                        against the contract and the image\n"
+"      --qd N            largest burst (default 16)\n"
 "\n"
 "Exit status: 0 the operation did what was asked (hostile: the backend\n"
-"survived and answered per contract), 1 it did not, 2 usage error.\n";
+"survived and answered per contract; fuzz: no finding), 1 it did not, 2\n"
+"usage error.\n";
 
 int parse_size(const char *s, uint64_t *v)
 {
@@ -790,6 +796,9 @@ int main(int argc, char **argv)
         code = cmd_stream(g, &o, argc, argv);
     } else if (!strcmp(cmd, "stream-check")) {
         code = cmd_stream_check(&o, argc, argv);
+    } else if (!strcmp(cmd, "fuzz")) {
+        o.qd = o.qd ? o.qd : 16;
+        code = cmd_fuzz(g, &o, argc, argv);
     } else {
         blk_log("unknown command or arguments: %s", cmd);
         code = EXIT_USAGE;

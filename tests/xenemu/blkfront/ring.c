@@ -106,12 +106,16 @@ unsigned int blkabi_ring_entries(BlkProto p, unsigned int order)
     memcpy((slot), &q, sizeof(q));                                        \
 } while (0)
 
+/* The same fields on zeroed padding compare equal only if the padding was
+ * zero on the wire too. */
 #define DECODE_RSP(T, slot, r) do {                                       \
-    T q;                                                                  \
+    T q, z;                                                               \
     memcpy(&q, (slot), sizeof(q));                                        \
-    (r)->id = q.id;                                                       \
-    (r)->operation = q.operation;                                         \
-    (r)->status = q.status;                                               \
+    memset(&z, 0, sizeof(z));                                             \
+    z.id = (r)->id = q.id;                                                \
+    z.operation = (r)->operation = q.operation;                           \
+    z.status = (r)->status = q.status;                                    \
+    (r)->padding_zero = !memcmp(&z, &q, sizeof(q));                       \
 } while (0)
 
 #define DECODE_RW(T, slot, r) do {                                        \

@@ -133,7 +133,20 @@ static void test_layout(const Layout *l)
     slot[11] = 0xff;
     blkabi_decode_rsp(l->proto, slot, &rsp);
     snprintf(name, sizeof(name), "%s response layout", l->name);
-    ok(rsp.id == 3 && rsp.operation == 0 && rsp.status == -2, name);
+    ok(rsp.id == 3 && rsp.operation == 0 && rsp.status == -2 &&
+       rsp.padding_zero, name);
+
+    /* Any padding byte that is not zero is seen: 9, and 12..15 in x86_64. */
+    good = true;
+    for (unsigned int at = 9; at < (l->proto == BLK_PROTO_X86_32 ? 12 : 16);
+         at = at == 9 ? 12 : at + 1) {
+        slot[at] = 0x80;
+        blkabi_decode_rsp(l->proto, slot, &rsp);
+        good &= !rsp.padding_zero && rsp.status == -2;
+        slot[at] = 0;
+    }
+    snprintf(name, sizeof(name), "%s response padding checked", l->name);
+    ok(good, name);
 }
 
 /* What a backend decodes is what the frontend encoded, in every ABI. */
