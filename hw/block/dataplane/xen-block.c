@@ -917,6 +917,10 @@ static bool xen_block_handle_requests(void *opaque)
     xen_blk_io_unplug(dp->blk);
 
 out:
+    if (budget < RING_SIZE(ring)) {
+        trace_xen_block_dataplane_handled(dp, RING_SIZE(ring) - budget,
+                                          ring->req_cons);
+    }
     dp->in_handler = false;
     xen_block_push_responses(dp);
     xen_aio_context_release(dp->ctx);

@@ -384,10 +384,18 @@ void blkfront_ring_force_prod(Blkfront *bf, unsigned int queue,
 {
     BlkQueue *q = &bf->queues[queue % bf->nr_queues];
 
+    uint32_t old = __atomic_load_n(&q->ring.sring->req_prod, __ATOMIC_RELAXED);
+
     __atomic_thread_fence(__ATOMIC_RELEASE);
     __atomic_store_n(&q->ring.sring->req_prod, req_prod, __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    xenemu_guest_evtchn_notify(bf->g, q->port);
+    /* As RING_PUSH_REQUESTS_AND_CHECK_NOTIFY: a backend still taking
+     * requests is not notified, so a flood costs us no system call. */
+    if ((uint32_t)(req_prod -
+                   __atomic_load_n(&q->ring.sring->req_event, __ATOMIC_RELAXED))
+        < (uint32_t)(req_prod - old)) {
+        xenemu_guest_evtchn_notify(bf->g, q->port);
+    }
 }
 
 uint32_t blkfront_ring_rsp_prod(Blkfront *bf, unsigned int queue)
