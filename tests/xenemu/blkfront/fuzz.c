@@ -486,6 +486,16 @@ static void build_garbage(Fuzz *f, FuzzReq *r)
     snprintf(r->desc, sizeof(r->desc), "garbage op=%u", r->req.operation);
 }
 
+/* A barrier or flush without data, @percent times in a hundred. */
+static void maybe_empty(Fuzz *f, FuzzReq *r, unsigned int percent)
+{
+    if (chance(f, percent)) {
+        r->req.nr_segments = r->nseg = 0;
+        r->len = 0;
+        strcat(r->desc, " empty");
+    }
+}
+
 /* Choose, build and queue the next request of the burst. */
 static bool next_request(Fuzz *f)
 {
@@ -508,18 +518,10 @@ static bool next_request(Fuzz *f)
         fits = build_rw(f, r, BLKIF_OP_WRITE, indirect, broken);
     } else if (pick < 76) {
         fits = build_rw(f, r, BLKIF_OP_WRITE_BARRIER, false, broken);
-        if (chance(f, 50)) {
-            r->req.nr_segments = r->nseg = 0;
-            r->len = 0;
-            strcat(r->desc, " empty");
-        }
+        maybe_empty(f, r, 50);
     } else if (pick < 82) {
         fits = build_rw(f, r, BLKIF_OP_FLUSH_DISKCACHE, false, broken);
-        if (chance(f, 80)) {
-            r->req.nr_segments = r->nseg = 0;
-            r->len = 0;
-            strcat(r->desc, " empty");
-        }
+        maybe_empty(f, r, 80);
     } else if (pick < 90) {
         fits = build_discard(f, r);
     } else {
@@ -696,16 +698,10 @@ static bool check_image(Fuzz *f, uint64_t off, uint64_t len, const char *what)
     return true;
 }
 
-/* Check the range of a write-like request, and what lies around it. */
-static bool check_image_around(Fuzz *f, const FuzzReq *r)
+/* The image's bytes in [from, to), a megabyte (img_buf) at a time. */
+static bool check_image_range(Fuzz *f, uint64_t from, uint64_t to,
+                              const char *what)
 {
-    uint64_t from = r->off > IMAGE_MARGIN ? r->off - IMAGE_MARGIN : 0;
-    uint64_t to = r->off + r->len + IMAGE_MARGIN;
-    char what[128];
-
-    to = to < f->disk_bytes ? to : f->disk_bytes;
-    snprintf(what, sizeof(what), "\"%s\" (status %d)", r->desc, r->status);
-    /* Whole megabytes at a time: img_buf is that large. */
     for (uint64_t at = from; at < to; at += 1u << 20) {
         uint64_t n = to - at < (1u << 20) ? to - at : 1u << 20;
 
@@ -716,17 +712,21 @@ static bool check_image_around(Fuzz *f, const FuzzReq *r)
     return true;
 }
 
+/* Check the range of a write-like request, and what lies around it. */
+static bool check_image_around(Fuzz *f, const FuzzReq *r)
+{
+    uint64_t from = r->off > IMAGE_MARGIN ? r->off - IMAGE_MARGIN : 0;
+    uint64_t to = r->off + r->len + IMAGE_MARGIN;
+    char what[128];
+
+    snprintf(what, sizeof(what), "\"%s\" (status %d)", r->desc, r->status);
+    return check_image_range(f, from, to < f->disk_bytes ? to : f->disk_bytes,
+                             what);
+}
+
 static bool check_whole_image(Fuzz *f)
 {
-    for (uint64_t at = 0; at < f->disk_bytes; at += 1u << 20) {
-        uint64_t n = f->disk_bytes - at < (1u << 20) ? f->disk_bytes - at
-                                                      : 1u << 20;
-
-        if (!check_image(f, at, n, "the requests so far")) {
-            return false;
-        }
-    }
-    return true;
+    return check_image_range(f, 0, f->disk_bytes, "the requests so far");
 }
 
 static bool run_burst(Fuzz *f, unsigned int size)
