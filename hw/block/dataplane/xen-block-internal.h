@@ -1,0 +1,126 @@
+/*
+ * Xen block dataplane: state shared by its parts
+ *
+ * xen-block.c starts and stops the dataplane, xen-block-ring.c serves its
+ * ring and xen-block-request.c carries out one request.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_BLOCK_DATAPLANE_XEN_BLOCK_INTERNAL_H
+#define HW_BLOCK_DATAPLANE_XEN_BLOCK_INTERNAL_H
+
+#include "qemu/queue.h"
+#include "qemu/units.h"
+#include "block/accounting.h"
+#include "hw/xen/xen-bus.h"
+#include "hw/block/dataplane/xen-block.h"
+#include "xen-block-wire.h"
+
+#define XEN_BLOCK_MAX_RING_PAGES 16
+#define XEN_BLOCK_SEGS_PER_INDIRECT_PAGE (XEN_PAGE_SIZE / sizeof(XenBlkSeg))
+#define XEN_BLOCK_MAX_INDIRECT_SEGMENTS \
+    (BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST * XEN_BLOCK_SEGS_PER_INDIRECT_PAGE)
+/*
+ * Bounce memory of one ring.  Every request slot can hold the largest
+ * request, so a large indirect maximum means fewer requests in flight; the
+ * memory is only touched as far as requests actually reach.
+ */
+#define XEN_BLOCK_BOUNCE_BUDGET (64 * MiB)
+/* Segments of completed reads copied to the guest in one grant copy. */
+#define XEN_BLOCK_READ_BATCH 128
+
+typedef struct XenBlockRequest {
+    XenBlockDataPlane *dataplane;
+    QSLIST_ENTRY(XenBlockRequest) free_link;
+    QSIMPLEQ_ENTRY(XenBlockRequest) read_link;
+
+    uint64_t id;
+    /* The operation echoed in the response. */
+    uint8_t rsp_operation;
+    /* What to do: READ, WRITE, WRITE_BARRIER, FLUSH_DISKCACHE, DISCARD. */
+    uint8_t op;
+    bool secure;
+    uint64_t sector;
+    uint64_t nr_sectors;
+    unsigned int nr_segs;
+    size_t size;
+
+    /* The slot's preallocated arrays and bounce buffer. */
+    XenBlkSeg *segs;
+    XenDeviceGrantCopySegment *copy;
+    uint8_t *buf;
+
+    QEMUIOVector qiov;
+    BlockAcctCookie acct;
+} XenBlockRequest;
+
+struct XenBlockDataPlane {
+    XenDevice *xendev;
+    BlockBackend *blk;
+    IOThread *iothread;
+    AioContext *ctx;
+    QEMUBH *bh;
+
+    bool started;
+    XenBlockDataPlaneConf conf;
+    XenEventChannel *event_channel;
+    blkif_sring_t *sring;
+    uint32_t ring_ref[XEN_BLOCK_MAX_RING_PAGES];
+    unsigned int nr_ring_ref;
+    /* Indexes; entries are dp->entry_size apart whatever the ABI. */
+    blkif_back_ring_t ring;
+    size_t entry_size;
+    bool abi64;
+    /* The frontend overran the ring: it is no longer read. */
+    bool halted;
+    /* Stopping: finish what is in flight, take nothing new. */
+    bool stopping;
+    /* The drive is drained (set from the main loop): take nothing new. */
+    bool drained;
+    /* Set by the stop path in dp->ctx: no request slot is in use. */
+    bool idle;
+    /* A barrier taken off the ring: nothing more is taken until it ends. */
+    XenBlockRequest *barrier;
+    bool barrier_submitted;
+    /* Request slots off the free list. */
+    unsigned int nr_busy;
+    /* In xen_block_handle_requests(), which pushes responses at its end. */
+    bool in_handler;
+    /* Completed reads whose data the bottom half copies to the guest. */
+    QSIMPLEQ_HEAD(, XenBlockRequest) reads;
+    XenDeviceGrantCopySegment read_batch[XEN_BLOCK_READ_BATCH];
+
+    unsigned int max_segs;
+    unsigned int nr_requests;
+    XenBlockRequest *requests;
+    XenBlkSeg *segs;
+    XenDeviceGrantCopySegment *copy;
+    uint8_t *bounce;
+    QSLIST_HEAD(, XenBlockRequest) free_requests;
+};
+
+/* xen-block-ring.c */
+/* Answer @req with @status; its slot is free again. */
+void xen_block_request_complete(XenBlockRequest *req, int16_t status);
+/* Answer a read whose data is in its bounce buffer, once it is copied. */
+void xen_block_request_complete_read(XenBlockRequest *req);
+/* One pass over the ring; returns whether any request was taken. */
+bool xen_block_handle_requests(void *opaque);
+/* The event channel handler. */
+bool xen_block_event(void *opaque);
+/* The bottom half: pushes batched responses and resumes the ring. */
+void xen_block_bh(void *opaque);
+/* Request slots and their bounce buffers, for the ring's size. */
+bool xen_block_alloc_requests(XenBlockDataPlane *dp, Error **errp);
+void xen_block_free_requests(XenBlockDataPlane *dp);
+
+/* xen-block-request.c */
+/* Decode and check the private copy; OKAY means "submit it". */
+int16_t xen_block_parse(XenBlockDataPlane *dp, XenBlockRequest *req,
+                        const XenBlkReqCopy *copy);
+void xen_block_submit(XenBlockRequest *req);
+/* Grant copy of the data: to the guest for reads, from it otherwise. */
+bool xen_block_request_copy_data(XenBlockRequest *req);
+
+#endif /* HW_BLOCK_DATAPLANE_XEN_BLOCK_INTERNAL_H */
