@@ -23,14 +23,6 @@
 #include "dataplane/xen-block.h"
 #include "trace.h"
 
-/* A ring of up to 2^4 pages holds 512 requests. */
-#define XEN_BLOCK_MAX_RING_PAGE_ORDER 4
-
-/* Segments of an indirect request: what its indirect pages can hold. */
-#define XEN_BLOCK_MAX_INDIRECT_SEGMENTS \
-    (BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST * \
-     (XEN_PAGE_SIZE / sizeof(struct blkif_request_segment)))
-
 /*
  * Without a vdev (-drive if=xen gives none) take the first xvd disk that
  * neither a device on the bus nor a frontend area of the guest (a disk the
@@ -149,8 +141,8 @@ static void xen_block_connect(XenBlockDevice *blockdev, Error **errp)
     ERRP_GUARD();
     XenDevice *xendev = XEN_DEVICE(blockdev);
     g_autofree char *order_str = NULL;
-    uint32_t ring_ref[1u << XEN_BLOCK_MAX_RING_PAGE_ORDER];
-    unsigned int order = 0, nr_ring_ref, event_channel, max_grants, i;
+    XenBlockRingConf ring = { 0 };
+    unsigned int order = 0, nr_ring_ref, max_grants, i;
     XenBlockProtocol protocol;
     XenBlockDataPlaneConf conf;
 
@@ -165,7 +157,7 @@ static void xen_block_connect(XenBlockDevice *blockdev, Error **errp)
 
     if (!order_str) {
         if (!xen_block_read_frontend_uint(blockdev, "ring-ref", UINT32_MAX,
-                                          &ring_ref[0], errp)) {
+                                          &ring.ring_ref[0], errp)) {
             return;
         }
     } else {
@@ -173,18 +165,19 @@ static void xen_block_connect(XenBlockDevice *blockdev, Error **errp)
             g_autofree char *key = g_strdup_printf("ring-ref%u", i);
 
             if (!xen_block_read_frontend_uint(blockdev, key, UINT32_MAX,
-                                              &ring_ref[i], errp)) {
+                                              &ring.ring_ref[i], errp)) {
                 return;
             }
         }
     }
+    ring.nr_ring_ref = nr_ring_ref;
     if (!xen_block_read_frontend_uint(blockdev, "event-channel", UINT32_MAX,
-                                      &event_channel, errp) ||
+                                      &ring.event_channel, errp) ||
         !xen_block_read_protocol(blockdev, &protocol, errp)) {
         return;
     }
 
-    trace_xen_block_connect(xendev->backend_path, order, event_channel,
+    trace_xen_block_connect(xendev->backend_path, order, ring.event_channel,
                             protocol);
     xen_block_dataplane_conf(blockdev, &conf);
 
@@ -200,8 +193,8 @@ static void xen_block_connect(XenBlockDevice *blockdev, Error **errp)
     if (*errp) {
         return;
     }
-    xen_block_dataplane_start(blockdev->dataplane, &conf, ring_ref,
-                              nr_ring_ref, event_channel, protocol, errp);
+    xen_block_dataplane_start(blockdev->dataplane, &conf, &ring, 1,
+                              protocol, errp);
 }
 
 static void xen_block_disconnect(XenBlockDevice *blockdev)

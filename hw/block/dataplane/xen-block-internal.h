@@ -1,8 +1,9 @@
 /*
  * Xen block dataplane: state shared by its parts
  *
- * xen-block.c starts and stops the dataplane, xen-block-ring.c serves its
- * ring and xen-block-request.c carries out one request.
+ * xen-block.c starts and stops the dataplane and its queues,
+ * xen-block-ring.c serves one queue's ring and xen-block-request.c carries
+ * out one request.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -17,10 +18,10 @@
 #include "hw/block/dataplane/xen-block.h"
 #include "xen-block-wire.h"
 
-#define XEN_BLOCK_MAX_RING_PAGES 16
 #define XEN_BLOCK_SEGS_PER_INDIRECT_PAGE (XEN_PAGE_SIZE / sizeof(XenBlkSeg))
-#define XEN_BLOCK_MAX_INDIRECT_SEGMENTS \
-    (BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST * XEN_BLOCK_SEGS_PER_INDIRECT_PAGE)
+QEMU_BUILD_BUG_ON(XEN_BLOCK_MAX_INDIRECT_SEGMENTS !=
+                  BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST *
+                  XEN_BLOCK_SEGS_PER_INDIRECT_PAGE);
 /*
  * Bounce memory of one ring.  Every request slot can hold the largest
  * request, so a large indirect maximum means fewer requests in flight; the
@@ -30,8 +31,10 @@
 /* Segments of completed reads copied to the guest in one grant copy. */
 #define XEN_BLOCK_READ_BATCH 128
 
+typedef struct XenBlockQueue XenBlockQueue;
+
 typedef struct XenBlockRequest {
-    XenBlockDataPlane *dataplane;
+    XenBlockQueue *queue;
     QSLIST_ENTRY(XenBlockRequest) free_link;
     QSIMPLEQ_ENTRY(XenBlockRequest) read_link;
 
@@ -55,30 +58,25 @@ typedef struct XenBlockRequest {
     BlockAcctCookie acct;
 } XenBlockRequest;
 
-struct XenBlockDataPlane {
-    XenDevice *xendev;
-    BlockBackend *blk;
-    IOThread *iothread;
+/*
+ * One ring with its event channel and request slots, served in one
+ * AioContext; only that context touches it while the dataplane runs.
+ */
+struct XenBlockQueue {
+    XenBlockDataPlane *dataplane;
+    unsigned int index;
     AioContext *ctx;
     QEMUBH *bh;
 
-    bool started;
-    XenBlockDataPlaneConf conf;
     XenEventChannel *event_channel;
     blkif_sring_t *sring;
     uint32_t ring_ref[XEN_BLOCK_MAX_RING_PAGES];
     unsigned int nr_ring_ref;
     /* Indexes; entries are dp->entry_size apart whatever the ABI. */
     blkif_back_ring_t ring;
-    size_t entry_size;
-    bool abi64;
     /* The frontend overran the ring: it is no longer read. */
     bool halted;
-    /* Stopping: finish what is in flight, take nothing new. */
-    bool stopping;
-    /* The drive is drained (set from the main loop): take nothing new. */
-    bool drained;
-    /* Set by the stop path in dp->ctx: no request slot is in use. */
+    /* Set by the stop path in ctx: no request slot is in use. */
     bool idle;
     /* A barrier taken off the ring: nothing more is taken until it ends. */
     XenBlockRequest *barrier;
@@ -91,7 +89,6 @@ struct XenBlockDataPlane {
     QSIMPLEQ_HEAD(, XenBlockRequest) reads;
     XenDeviceGrantCopySegment read_batch[XEN_BLOCK_READ_BATCH];
 
-    unsigned int max_segs;
     unsigned int nr_requests;
     XenBlockRequest *requests;
     XenBlkSeg *segs;
@@ -100,25 +97,47 @@ struct XenBlockDataPlane {
     QSLIST_HEAD(, XenBlockRequest) free_requests;
 };
 
+struct XenBlockDataPlane {
+    XenDevice *xendev;
+    BlockBackend *blk;
+    IOThread *iothread;
+    AioContext *ctx;
+
+    bool started;
+    XenBlockDataPlaneConf conf;
+    size_t entry_size;
+    bool abi64;
+    /* Segments a request slot holds. */
+    unsigned int max_segs;
+    /* Stopping (set from the main loop): finish what is in flight. */
+    bool stopping;
+    /* The drive is drained (set from the main loop): take nothing new. */
+    bool drained;
+    unsigned int nr_queues;
+    XenBlockQueue *queues;
+};
+
 /* xen-block-ring.c */
 /* Answer @req with @status; its slot is free again. */
 void xen_block_request_complete(XenBlockRequest *req, int16_t status);
 /* Answer a read whose data is in its bounce buffer, once it is copied. */
 void xen_block_request_complete_read(XenBlockRequest *req);
 /* One pass over the ring; returns whether any request was taken. */
-bool xen_block_handle_requests(void *opaque);
-/* The event channel handler. */
-bool xen_block_event(void *opaque);
-/* The bottom half: pushes batched responses and resumes the ring. */
-void xen_block_bh(void *opaque);
-/* Request slots and their bounce buffers, for the ring's size. */
-bool xen_block_alloc_requests(XenBlockDataPlane *dp, Error **errp);
-void xen_block_free_requests(XenBlockDataPlane *dp);
+bool xen_block_handle_requests(XenBlockQueue *q);
+/*
+ * Map @rc's ring, pick up at the frontend's indexes, allocate the request
+ * slots and the bottom half.  @q's dataplane, index and ctx are set.
+ */
+bool xen_block_queue_init(XenBlockQueue *q, const XenBlockRingConf *rc,
+                          Error **errp);
+/* Bind @port for @q, detached: no context handles it yet. */
+bool xen_block_queue_bind(XenBlockQueue *q, unsigned int port, Error **errp);
+/* Undo what init and bind did; nothing of @q may be in flight. */
+void xen_block_queue_cleanup(XenBlockQueue *q);
 
 /* xen-block-request.c */
 /* Decode and check the private copy; OKAY means "submit it". */
-int16_t xen_block_parse(XenBlockDataPlane *dp, XenBlockRequest *req,
-                        const XenBlkReqCopy *copy);
+int16_t xen_block_parse(XenBlockRequest *req, const XenBlkReqCopy *copy);
 void xen_block_submit(XenBlockRequest *req);
 /* Grant copy of the data: to the guest for reads, from it otherwise. */
 bool xen_block_request_copy_data(XenBlockRequest *req);

@@ -31,7 +31,7 @@
 
 bool xen_block_request_copy_data(XenBlockRequest *req)
 {
-    XenBlockDataPlane *dp = req->dataplane;
+    XenBlockDataPlane *dp = req->queue->dataplane;
     Error *local_err = NULL;
 
     xen_device_copy_grant_refs(dp->xendev, req->op == BLKIF_OP_READ,
@@ -50,7 +50,7 @@ bool xen_block_request_copy_data(XenBlockRequest *req)
 static bool xen_block_fetch_indirect(XenBlockRequest *req,
                                      const XenBlkIndirectReq32 *ind)
 {
-    XenBlockDataPlane *dp = req->dataplane;
+    XenBlockDataPlane *dp = req->queue->dataplane;
     unsigned int nr_pages = DIV_ROUND_UP(req->nr_segs,
                                          XEN_BLOCK_SEGS_PER_INDIRECT_PAGE);
     Error *local_err = NULL;
@@ -183,9 +183,9 @@ static int16_t xen_block_parse_discard(XenBlockDataPlane *dp,
     return BLKIF_RSP_OKAY;
 }
 
-int16_t xen_block_parse(XenBlockDataPlane *dp, XenBlockRequest *req,
-                        const XenBlkReqCopy *copy)
+int16_t xen_block_parse(XenBlockRequest *req, const XenBlkReqCopy *copy)
 {
+    XenBlockDataPlane *dp = req->queue->dataplane;
     uint8_t op = copy->rw.operation;
 
     req->id = copy->rw.id;
@@ -286,7 +286,7 @@ static const char *xen_block_op_name(uint8_t op)
 
 static void xen_block_io_done(XenBlockRequest *req, int ret)
 {
-    XenBlockDataPlane *dp = req->dataplane;
+    XenBlockDataPlane *dp = req->queue->dataplane;
     BlockAcctStats *stats = blk_get_stats(dp->blk);
 
     if (ret < 0) {
@@ -312,7 +312,7 @@ static void xen_block_write_done(void *opaque, int ret);
 
 static void xen_block_write(XenBlockRequest *req, BdrvRequestFlags flags)
 {
-    BlockBackend *blk = req->dataplane->blk;
+    BlockBackend *blk = req->queue->dataplane->blk;
 
     if (!xen_block_request_copy_data(req)) {
         xen_block_request_complete(req, BLKIF_RSP_ERROR);
@@ -340,7 +340,7 @@ static void xen_block_flush_done(void *opaque, int ret)
 
 static void xen_block_flush(XenBlockRequest *req)
 {
-    BlockBackend *blk = req->dataplane->blk;
+    BlockBackend *blk = req->queue->dataplane->blk;
 
     block_acct_start(blk_get_stats(blk), &req->acct, 0, BLOCK_ACCT_FLUSH);
     blk_aio_flush(blk, xen_block_flush_done, req);
@@ -373,13 +373,13 @@ static void xen_block_read_done(void *opaque, int ret)
 
 void xen_block_submit(XenBlockRequest *req)
 {
-    XenBlockDataPlane *dp = req->dataplane;
+    XenBlockDataPlane *dp = req->queue->dataplane;
     BlockAcctStats *stats = blk_get_stats(dp->blk);
     int64_t offset = req->sector * BDRV_SECTOR_SIZE;
     int64_t bytes;
 
-    trace_xen_block_dataplane_request(dp, req->id, req->op, req->nr_segs,
-                                      req->sector);
+    trace_xen_block_dataplane_request(req->queue, req->id, req->op,
+                                      req->nr_segs, req->sector);
 
     switch (req->op) {
     case BLKIF_OP_READ:

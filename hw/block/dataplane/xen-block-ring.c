@@ -12,32 +12,35 @@
 
 #include "qemu/osdep.h"
 #include "qemu/error-report.h"
+#include "qemu/host-utils.h"
 #include "qemu/main-loop.h"
 #include "qemu/memalign.h"
 #include "qapi/error.h"
 #include "system/block-backend.h"
+#include "hw/qdev-core.h"
 #include "hw/xen/xen-compat.h"
 #include "xen-block-internal.h"
 #include "hw/block/trace.h"
 
-static void *xen_block_ring_entry(XenBlockDataPlane *dp, RING_IDX idx)
+static void *xen_block_ring_entry(XenBlockQueue *q, RING_IDX idx)
 {
-    return (uint8_t *)dp->sring->ring +
-           (idx & (RING_SIZE(&dp->ring) - 1)) * dp->entry_size;
+    return (uint8_t *)q->sring->ring +
+           (idx & (RING_SIZE(&q->ring) - 1)) * q->dataplane->entry_size;
 }
 
 /*
  * The only read of a request's memory in the ring.  The x86_64 padding
  * word is dropped on the way, so that the copy has the x86_32 layout.
  */
-static void xen_block_copy_request(XenBlockDataPlane *dp, RING_IDX idx,
+static void xen_block_copy_request(XenBlockQueue *q, RING_IDX idx,
                                    XenBlkReqCopy *copy)
 {
-    const uint8_t *entry = xen_block_ring_entry(dp, idx);
+    const uint8_t *entry = xen_block_ring_entry(q, idx);
     size_t head = offsetof(XenBlkRwReq32, id);
 
     memcpy(copy, entry, head);
-    memcpy((uint8_t *)copy + head, entry + head + (dp->abi64 ? 4 : 0),
+    memcpy((uint8_t *)copy + head,
+           entry + head + (q->dataplane->abi64 ? 4 : 0),
            sizeof(*copy) - head);
     /* Keep the compiler from reading the ring again instead of the copy. */
     barrier();
@@ -49,36 +52,37 @@ static void xen_block_copy_request(XenBlockDataPlane *dp, RING_IDX idx,
  */
 static void xen_block_request_finish(XenBlockRequest *req, int16_t status)
 {
-    XenBlockDataPlane *dp = req->dataplane;
-    void *entry = xen_block_ring_entry(dp, dp->ring.rsp_prod_pvt);
+    XenBlockQueue *q = req->queue;
+    void *entry = xen_block_ring_entry(q, q->ring.rsp_prod_pvt);
     XenBlkRsp32 *rsp = entry;
 
     rsp->id = req->id;
     rsp->operation = req->rsp_operation;
     rsp->pad = 0;
     rsp->status = status;
-    if (dp->abi64) {
+    if (q->dataplane->abi64) {
         ((XenBlkRsp64 *)entry)->pad2 = 0;
     }
-    dp->ring.rsp_prod_pvt++;
+    q->ring.rsp_prod_pvt++;
 
-    trace_xen_block_dataplane_complete(dp, req->id, req->rsp_operation,
+    trace_xen_block_dataplane_complete(q, req->id, req->rsp_operation,
                                        status);
-    if (req == dp->barrier) {
-        dp->barrier = NULL;
+    if (req == q->barrier) {
+        q->barrier = NULL;
     }
-    dp->nr_busy--;
-    QSLIST_INSERT_HEAD(&dp->free_requests, req, free_link);
+    q->nr_busy--;
+    QSLIST_INSERT_HEAD(&q->free_requests, req, free_link);
 }
 
-static void xen_block_push_responses(XenBlockDataPlane *dp)
+static void xen_block_push_responses(XenBlockQueue *q)
 {
     Error *local_err = NULL;
     bool notify;
 
-    RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&dp->ring, notify);
+    RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&q->ring, notify);
     if (notify) {
-        xen_device_notify_event_channel(dp->xendev, dp->event_channel,
+        xen_device_notify_event_channel(q->dataplane->xendev,
+                                        q->event_channel,
                                         &local_err);
         if (local_err) {
             error_report_err(local_err);
@@ -87,11 +91,11 @@ static void xen_block_push_responses(XenBlockDataPlane *dp)
 }
 
 /* Re-arm req_event; returns whether requests are waiting meanwhile. */
-static bool xen_block_final_check(XenBlockDataPlane *dp)
+static bool xen_block_final_check(XenBlockQueue *q)
 {
     int more;
 
-    RING_FINAL_CHECK_FOR_REQUESTS(&dp->ring, more);
+    RING_FINAL_CHECK_FOR_REQUESTS(&q->ring, more);
     return more;
 }
 
@@ -105,25 +109,25 @@ static bool xen_block_final_check(XenBlockDataPlane *dp)
  */
 void xen_block_request_complete(XenBlockRequest *req, int16_t status)
 {
-    XenBlockDataPlane *dp = req->dataplane;
+    XenBlockQueue *q = req->queue;
 
     xen_block_request_finish(req, status);
-    if (dp->in_handler) {
+    if (q->in_handler) {
         return;
     }
-    if (dp->nr_busy) {
-        qemu_bh_schedule(dp->bh);
+    if (q->nr_busy) {
+        qemu_bh_schedule(q->bh);
         return;
     }
-    xen_block_push_responses(dp);
+    xen_block_push_responses(q);
     /*
      * Requests left on the ring while every slot was in use, or behind a
      * barrier.  The final check also re-arms req_event, which the handler
      * left stale when it stopped at a barrier: without that the frontend
      * would not notify us of its next request.
      */
-    if (xen_block_final_check(dp)) {
-        qemu_bh_schedule(dp->bh);
+    if (xen_block_final_check(q)) {
+        qemu_bh_schedule(q->bh);
     }
 }
 
@@ -133,16 +137,16 @@ void xen_block_request_complete(XenBlockRequest *req, int16_t status)
  * request by request to find the reads that fail: copying to the guest
  * twice is harmless.
  */
-static void xen_block_copy_reads(XenBlockDataPlane *dp)
+static void xen_block_copy_reads(XenBlockQueue *q)
 {
     XenBlockRequest *req, *next;
 
-    while ((req = QSIMPLEQ_FIRST(&dp->reads))) {
+    while ((req = QSIMPLEQ_FIRST(&q->reads))) {
         unsigned int nr_segs = 0;
         Error *local_err = NULL;
 
         if (req->nr_segs > XEN_BLOCK_READ_BATCH) {
-            QSIMPLEQ_REMOVE_HEAD(&dp->reads, read_link);
+            QSIMPLEQ_REMOVE_HEAD(&q->reads, read_link);
             xen_block_request_finish(req, xen_block_request_copy_data(req) ?
                                           BLKIF_RSP_OKAY : BLKIF_RSP_ERROR);
             continue;
@@ -150,21 +154,21 @@ static void xen_block_copy_reads(XenBlockDataPlane *dp)
         for (next = req;
              next && nr_segs + next->nr_segs <= XEN_BLOCK_READ_BATCH;
              next = QSIMPLEQ_NEXT(next, read_link)) {
-            memcpy(&dp->read_batch[nr_segs], next->copy,
-                   next->nr_segs * sizeof(dp->read_batch[0]));
+            memcpy(&q->read_batch[nr_segs], next->copy,
+                   next->nr_segs * sizeof(q->read_batch[0]));
             nr_segs += next->nr_segs;
         }
-        xen_device_copy_grant_refs(dp->xendev, true, dp->read_batch,
+        xen_device_copy_grant_refs(q->dataplane->xendev, true, q->read_batch,
                                    nr_segs, &local_err);
         while (req != next) {
             int16_t status = BLKIF_RSP_OKAY;
 
-            QSIMPLEQ_REMOVE_HEAD(&dp->reads, read_link);
+            QSIMPLEQ_REMOVE_HEAD(&q->reads, read_link);
             if (local_err && !xen_block_request_copy_data(req)) {
                 status = BLKIF_RSP_ERROR;
             }
             xen_block_request_finish(req, status);
-            req = QSIMPLEQ_FIRST(&dp->reads);
+            req = QSIMPLEQ_FIRST(&q->reads);
         }
         error_free(local_err);
     }
@@ -177,11 +181,11 @@ static void xen_block_copy_reads(XenBlockDataPlane *dp)
  */
 void xen_block_request_complete_read(XenBlockRequest *req)
 {
-    XenBlockDataPlane *dp = req->dataplane;
+    XenBlockQueue *q = req->queue;
 
-    if (dp->nr_busy > 1 && !dp->in_handler) {
-        QSIMPLEQ_INSERT_TAIL(&dp->reads, req, read_link);
-        qemu_bh_schedule(dp->bh);
+    if (q->nr_busy > 1 && !q->in_handler) {
+        QSIMPLEQ_INSERT_TAIL(&q->reads, req, read_link);
+        qemu_bh_schedule(q->bh);
         return;
     }
     xen_block_request_complete(req, xen_block_request_copy_data(req) ?
@@ -189,11 +193,11 @@ void xen_block_request_complete_read(XenBlockRequest *req)
 }
 
 /* A barrier starts once it is the only request in flight. */
-static void xen_block_start_barrier(XenBlockDataPlane *dp)
+static void xen_block_start_barrier(XenBlockQueue *q)
 {
-    if (dp->barrier && !dp->barrier_submitted && dp->nr_busy == 1) {
-        dp->barrier_submitted = true;
-        xen_block_submit(dp->barrier);
+    if (q->barrier && !q->barrier_submitted && q->nr_busy == 1) {
+        q->barrier_submitted = true;
+        xen_block_submit(q->barrier);
     }
 }
 
@@ -204,25 +208,26 @@ static void xen_block_start_barrier(XenBlockDataPlane *dp)
  * back, so the slots alone bound nothing.  Returns whether any request was
  * taken.
  */
-bool xen_block_handle_requests(void *opaque)
+bool xen_block_handle_requests(XenBlockQueue *q)
 {
-    XenBlockDataPlane *dp = opaque;
-    blkif_back_ring_t *ring = &dp->ring;
+    XenBlockDataPlane *dp = q->dataplane;
+    blkif_back_ring_t *ring = &q->ring;
     unsigned int budget = RING_SIZE(ring);
     bool progress = false;
 
-    xen_aio_context_acquire(dp->ctx);
-    dp->in_handler = true;
-    progress = !QSIMPLEQ_EMPTY(&dp->reads);
-    xen_block_copy_reads(dp);
-    xen_block_start_barrier(dp);
-    if (dp->halted || dp->stopping || qatomic_read(&dp->drained)) {
+    xen_aio_context_acquire(q->ctx);
+    q->in_handler = true;
+    progress = !QSIMPLEQ_EMPTY(&q->reads);
+    xen_block_copy_reads(q);
+    xen_block_start_barrier(q);
+    if (q->halted || qatomic_read(&dp->stopping) ||
+        qatomic_read(&dp->drained)) {
         goto out;
     }
 
     xen_blk_io_plug(dp->blk);
     for (;;) {
-        RING_IDX rp = qatomic_read(&dp->sring->req_prod);
+        RING_IDX rp = qatomic_read(&q->sring->req_prod);
 
         /* Read requests only after the index that publishes them. */
         smp_rmb();
@@ -231,34 +236,34 @@ bool xen_block_handle_requests(void *opaque)
                                    "ring overflow (req_prod %u, "
                                    "rsp_prod %u, size %u): ring halted", rp,
                                    ring->rsp_prod_pvt, RING_SIZE(ring));
-            trace_xen_block_dataplane_ring_overflow(dp, rp,
+            trace_xen_block_dataplane_ring_overflow(q, rp,
                                                     ring->rsp_prod_pvt);
-            dp->halted = true;
+            q->halted = true;
             break;
         }
 
-        while (budget && !dp->barrier && ring->req_cons != rp &&
-               !QSLIST_EMPTY(&dp->free_requests)) {
-            XenBlockRequest *req = QSLIST_FIRST(&dp->free_requests);
+        while (budget && !q->barrier && ring->req_cons != rp &&
+               !QSLIST_EMPTY(&q->free_requests)) {
+            XenBlockRequest *req = QSLIST_FIRST(&q->free_requests);
             XenBlkReqCopy copy;
             int16_t status;
 
             budget--;
-            QSLIST_REMOVE_HEAD(&dp->free_requests, free_link);
-            dp->nr_busy++;
-            xen_block_copy_request(dp, ring->req_cons, &copy);
+            QSLIST_REMOVE_HEAD(&q->free_requests, free_link);
+            q->nr_busy++;
+            xen_block_copy_request(q, ring->req_cons, &copy);
             ring->req_cons++;
             progress = true;
 
-            status = xen_block_parse(dp, req, &copy);
+            status = xen_block_parse(req, &copy);
             if (status != BLKIF_RSP_OKAY) {
                 xen_block_request_finish(req, status);
                 continue;
             }
             if (req->op == BLKIF_OP_WRITE_BARRIER) {
-                dp->barrier = req;
-                dp->barrier_submitted = false;
-                xen_block_start_barrier(dp);
+                q->barrier = req;
+                q->barrier_submitted = false;
+                xen_block_start_barrier(q);
                 break;
             }
             xen_block_submit(req);
@@ -266,15 +271,15 @@ bool xen_block_handle_requests(void *opaque)
 
         /* Let the context serve other events, then go on. */
         if (!budget) {
-            trace_xen_block_dataplane_budget_spent(dp, ring->req_cons);
-            qemu_bh_schedule(dp->bh);
+            trace_xen_block_dataplane_budget_spent(q, ring->req_cons);
+            qemu_bh_schedule(q->bh);
             break;
         }
         /* Behind a barrier or out of slots: a completion reschedules us. */
-        if (dp->barrier || ring->req_cons != rp) {
+        if (q->barrier || ring->req_cons != rp) {
             break;
         }
-        if (!xen_block_final_check(dp)) {
+        if (!xen_block_final_check(q)) {
             break;
         }
     }
@@ -282,12 +287,12 @@ bool xen_block_handle_requests(void *opaque)
 
 out:
     if (budget < RING_SIZE(ring)) {
-        trace_xen_block_dataplane_handled(dp, RING_SIZE(ring) - budget,
+        trace_xen_block_dataplane_handled(q, RING_SIZE(ring) - budget,
                                           ring->req_cons);
     }
-    dp->in_handler = false;
-    xen_block_push_responses(dp);
-    xen_aio_context_release(dp->ctx);
+    q->in_handler = false;
+    xen_block_push_responses(q);
+    xen_aio_context_release(q->ctx);
     return progress;
 }
 
@@ -299,69 +304,169 @@ out:
  * to do then, not even taking the lock or writing to the shared page.
  * Responses written meanwhile are the bottom half's to push.
  */
-bool xen_block_event(void *opaque)
+static bool xen_block_event(void *opaque)
 {
-    XenBlockDataPlane *dp = opaque;
-    RING_IDX cons = dp->ring.req_cons;
+    XenBlockQueue *q = opaque;
+    RING_IDX cons = q->ring.req_cons;
 
-    if (!dp->barrier && QSIMPLEQ_EMPTY(&dp->reads) &&
-        qatomic_read(&dp->sring->req_prod) == cons &&
-        qatomic_read(&dp->sring->req_event) == cons + 1) {
+    if (!q->barrier && QSIMPLEQ_EMPTY(&q->reads) &&
+        qatomic_read(&q->sring->req_prod) == cons &&
+        qatomic_read(&q->sring->req_event) == cons + 1) {
         return false;
     }
-    return xen_block_handle_requests(dp);
+    return xen_block_handle_requests(q);
 }
 
-void xen_block_bh(void *opaque)
+static void xen_block_bh(void *opaque)
 {
     xen_block_handle_requests(opaque);
 }
 
-void xen_block_free_requests(XenBlockDataPlane *dp)
+static void xen_block_free_requests(XenBlockQueue *q)
 {
-    QSLIST_INIT(&dp->free_requests);
-    g_free(dp->requests);
-    g_free(dp->segs);
-    g_free(dp->copy);
-    qemu_vfree(dp->bounce);
-    dp->requests = NULL;
-    dp->segs = NULL;
-    dp->copy = NULL;
-    dp->bounce = NULL;
-    dp->nr_requests = 0;
+    QSLIST_INIT(&q->free_requests);
+    g_free(q->requests);
+    g_free(q->segs);
+    g_free(q->copy);
+    qemu_vfree(q->bounce);
+    q->requests = NULL;
+    q->segs = NULL;
+    q->copy = NULL;
+    q->bounce = NULL;
+    q->nr_requests = 0;
 }
 
-bool xen_block_alloc_requests(XenBlockDataPlane *dp, Error **errp)
+static bool xen_block_alloc_requests(XenBlockQueue *q, Error **errp)
 {
+    XenBlockDataPlane *dp = q->dataplane;
     size_t slot_bytes;
     unsigned int i;
 
-    dp->max_segs = MAX(BLKIF_MAX_SEGMENTS_PER_REQUEST,
-                       dp->conf.max_indirect_segments);
     slot_bytes = (size_t)dp->max_segs * XEN_PAGE_SIZE;
-    dp->nr_requests = MIN(RING_SIZE(&dp->ring),
-                          MAX(1, XEN_BLOCK_BOUNCE_BUDGET / slot_bytes));
+    q->nr_requests = MIN(RING_SIZE(&q->ring),
+                         MAX(1, XEN_BLOCK_BOUNCE_BUDGET / slot_bytes));
 
-    dp->bounce = blk_try_blockalign(dp->blk, dp->nr_requests * slot_bytes);
-    if (!dp->bounce) {
+    q->bounce = blk_try_blockalign(dp->blk, q->nr_requests * slot_bytes);
+    if (!q->bounce) {
         error_setg(errp, "cannot allocate %zu bytes of bounce buffers",
-                   dp->nr_requests * slot_bytes);
-        dp->nr_requests = 0;
+                   q->nr_requests * slot_bytes);
+        q->nr_requests = 0;
         return false;
     }
-    dp->requests = g_new0(XenBlockRequest, dp->nr_requests);
-    dp->segs = g_new(XenBlkSeg, dp->nr_requests * dp->max_segs);
-    dp->copy = g_new(XenDeviceGrantCopySegment,
-                     dp->nr_requests * dp->max_segs);
+    q->requests = g_new0(XenBlockRequest, q->nr_requests);
+    q->segs = g_new(XenBlkSeg, q->nr_requests * dp->max_segs);
+    q->copy = g_new(XenDeviceGrantCopySegment,
+                    q->nr_requests * dp->max_segs);
 
-    for (i = 0; i < dp->nr_requests; i++) {
-        XenBlockRequest *req = &dp->requests[i];
+    for (i = 0; i < q->nr_requests; i++) {
+        XenBlockRequest *req = &q->requests[i];
 
-        req->dataplane = dp;
-        req->segs = dp->segs + i * dp->max_segs;
-        req->copy = dp->copy + i * dp->max_segs;
-        req->buf = dp->bounce + i * slot_bytes;
-        QSLIST_INSERT_HEAD(&dp->free_requests, req, free_link);
+        req->queue = q;
+        req->segs = q->segs + i * dp->max_segs;
+        req->copy = q->copy + i * dp->max_segs;
+        req->buf = q->bounce + i * slot_bytes;
+        QSLIST_INSERT_HEAD(&q->free_requests, req, free_link);
     }
     return true;
+}
+
+bool xen_block_queue_init(XenBlockQueue *q, const XenBlockRingConf *rc,
+                          Error **errp)
+{
+    XenBlockDataPlane *dp = q->dataplane;
+    RING_IDX req_prod, rsp_prod;
+    size_t ring_bytes;
+
+    if (rc->nr_ring_ref == 0 || rc->nr_ring_ref > XEN_BLOCK_MAX_RING_PAGES ||
+        !is_power_of_2(rc->nr_ring_ref)) {
+        error_setg(errp, "queue %u: unsupported ring of %u pages", q->index,
+                   rc->nr_ring_ref);
+        return false;
+    }
+    memcpy(q->ring_ref, rc->ring_ref,
+           rc->nr_ring_ref * sizeof(rc->ring_ref[0]));
+    q->sring = xen_device_map_grant_refs(dp->xendev, q->ring_ref,
+                                         rc->nr_ring_ref,
+                                         PROT_READ | PROT_WRITE, errp);
+    if (!q->sring) {
+        return false;
+    }
+    q->nr_ring_ref = rc->nr_ring_ref;
+
+    /*
+     * Pick up at the frontend's indexes rather than at 0: it may reconnect
+     * with requests still on the ring.  They are read once, here.
+     */
+    ring_bytes = (size_t)q->nr_ring_ref * XEN_PAGE_SIZE;
+    req_prod = qatomic_read(&q->sring->req_prod);
+    rsp_prod = qatomic_read(&q->sring->rsp_prod);
+    q->ring.sring = q->sring;
+    q->ring.nr_ents = pow2floor((ring_bytes - offsetof(blkif_sring_t, ring)) /
+                                dp->entry_size);
+    q->ring.req_cons = rsp_prod;
+    q->ring.rsp_prod_pvt = rsp_prod;
+    if (RING_REQUEST_PROD_OVERFLOW(&q->ring, req_prod)) {
+        error_setg(errp, "queue %u: inconsistent ring indexes (req_prod %u, "
+                   "rsp_prod %u)", q->index, req_prod, rsp_prod);
+        xen_block_queue_cleanup(q);
+        return false;
+    }
+    QSLIST_INIT(&q->free_requests);
+    QSIMPLEQ_INIT(&q->reads);
+    if (!xen_block_alloc_requests(q, errp)) {
+        xen_block_queue_cleanup(q);
+        return false;
+    }
+    /* The guard stops device MMIO from re-entering the bottom half. */
+    q->bh = aio_bh_new_guarded(q->ctx, xen_block_bh, q,
+                               &DEVICE(dp->xendev)->mem_reentrancy_guard);
+    return true;
+}
+
+bool xen_block_queue_bind(XenBlockQueue *q, unsigned int port, Error **errp)
+{
+    XenDevice *xendev = q->dataplane->xendev;
+
+    /*
+     * The channel starts in the main context: detach it before anything
+     * can poll that context, so its handler only ever runs in q->ctx.
+     */
+    q->event_channel = xen_device_bind_event_channel(xendev, port,
+                                                     xen_block_event, q,
+                                                     errp);
+    if (!q->event_channel) {
+        return false;
+    }
+    xen_device_set_event_channel_context(xendev, q->event_channel, NULL,
+                                         &error_abort);
+    return true;
+}
+
+void xen_block_queue_cleanup(XenBlockQueue *q)
+{
+    XenDevice *xendev = q->dataplane->xendev;
+    Error *local_err = NULL;
+
+    if (q->event_channel) {
+        xen_device_unbind_event_channel(xendev, q->event_channel,
+                                        &local_err);
+        if (local_err) {
+            warn_report_err(local_err);
+            local_err = NULL;
+        }
+        q->event_channel = NULL;
+    }
+    if (q->bh) {
+        qemu_bh_delete(q->bh);
+        q->bh = NULL;
+    }
+    xen_block_free_requests(q);
+    if (q->sring) {
+        xen_device_unmap_grant_refs(xendev, q->sring, q->ring_ref,
+                                    q->nr_ring_ref, &local_err);
+        if (local_err) {
+            warn_report_err(local_err);
+        }
+        q->sring = NULL;
+    }
 }

@@ -1,5 +1,6 @@
 /*
- * Xen block dataplane: one blkif ring served from an AioContext
+ * Xen block dataplane: the blkif rings of one device, served from an
+ * AioContext
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -9,8 +10,17 @@
 
 #include "hw/xen/xen-bus.h"
 #include "system/iothread.h"
+#include "hw/xen/interface/io/blkif.h"
 
 typedef struct XenBlockDataPlane XenBlockDataPlane;
+
+/* A ring of up to 2^4 pages holds 512 requests. */
+#define XEN_BLOCK_MAX_RING_PAGE_ORDER 4
+#define XEN_BLOCK_MAX_RING_PAGES (1u << XEN_BLOCK_MAX_RING_PAGE_ORDER)
+/* Segments of an indirect request: what its indirect pages can hold. */
+#define XEN_BLOCK_MAX_INDIRECT_SEGMENTS \
+    (BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST * \
+     (XEN_PAGE_SIZE / sizeof(struct blkif_request_segment)))
 
 /*
  * The ring ABI the frontend wrote in its "protocol" key; on an x86 host
@@ -34,20 +44,27 @@ typedef struct XenBlockDataPlaneConf {
     unsigned int max_indirect_segments;
 } XenBlockDataPlaneConf;
 
+/* One ring the frontend granted, with its event channel. */
+typedef struct XenBlockRingConf {
+    uint32_t ring_ref[XEN_BLOCK_MAX_RING_PAGES];
+    /* A power of two, at most XEN_BLOCK_MAX_RING_PAGES. */
+    unsigned int nr_ring_ref;
+    unsigned int event_channel;
+} XenBlockRingConf;
+
 XenBlockDataPlane *xen_block_dataplane_create(XenDevice *xendev,
                                               BlockBackend *blk,
                                               IOThread *iothread);
 void xen_block_dataplane_destroy(XenBlockDataPlane *dataplane);
 
 /*
- * Map the ring granted in @ring_ref (2^order pages), bind @event_channel
- * and start serving requests in the dataplane's AioContext.
+ * Map the @nr_rings rings of @rings (one per queue), bind their event
+ * channels and start serving requests in the dataplane's AioContext.
  */
 void xen_block_dataplane_start(XenBlockDataPlane *dataplane,
                                const XenBlockDataPlaneConf *conf,
-                               const uint32_t ring_ref[],
-                               unsigned int nr_ring_ref,
-                               unsigned int event_channel,
+                               const XenBlockRingConf rings[],
+                               unsigned int nr_rings,
                                XenBlockProtocol protocol, Error **errp);
 /* Drain in-flight requests, unbind and unmap; safe when not started. */
 void xen_block_dataplane_stop(XenBlockDataPlane *dataplane);
