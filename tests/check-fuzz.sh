@@ -1,7 +1,7 @@
 #!/bin/bash
 # The structured fuzzer (xen-blkfront fuzz) against our QEMU: each ring
-# layout and size, with and without indirect requests, on a disk in the main
-# loop, one in an IOThread and a read-only one.  Every run must end with no
+# layout and size, with and without indirect requests, four queues, on a
+# disk in the main loop, one in an IOThread and a read-only one.  Every run must end with no
 # finding, QEMU must keep serving and quit cleanly.  Prints TAP.
 #
 # Usage: check-fuzz.sh QEMU BUILD/xenemu
@@ -26,7 +26,7 @@ LD_PRELOAD=$XENEMU_PRELOAD "$qemu" -machine xenpv -xen-domid 1 -xen-attach \
     -nodefaults -display none -d guest_errors -D "$work/guest-errors.log" \
     -qmp "unix:$work/qmp.sock,server=on,wait=off" \
     -drive "if=none,id=d0,file=$work/main.img,format=raw,discard=unmap" \
-    -device xen-disk,vdev=xvda,drive=d0 \
+    -device xen-disk,vdev=xvda,drive=d0,max-queues=4 \
     -object iothread,id=io0 \
     -drive "if=none,id=d1,file=$work/io.img,format=raw,discard=unmap" \
     -device xen-disk,vdev=xvdb,drive=d1,iothread=io0 \
@@ -36,9 +36,10 @@ qemu_pid=$!
 
 wait_backend 51744
 
-# fuzz VDEV IMAGE OPTIONS...: one run; its summary or finding as comments.
+# fuzz VDEV IMAGE OPTIONS...: one run; its summary or finding as comments,
+# and in $out.
 fuzz() {
-    local vdev=$1 img=$2 out rc
+    local vdev=$1 img=$2 rc
     shift 2
     seed=$((seed + 1))
     out=$("${blkfront[@]}" --vdev "$vdev" "$@" fuzz --seed "$seed" \
@@ -56,6 +57,9 @@ for proto in native x86_32 x86_64; do
 done
 fuzz xvda main --no-indirect
 tap_result $? "fuzz native direct only, main loop: no finding"
+fuzz xvda main --queues 4 --ring-order 1 --indirect 128 &&
+    echo "$out" | grep -q ' queues=4$'
+tap_result $? "fuzz native 4 queues, ring-order 1 indirect, main loop: no finding"
 fuzz xvdb io --ring-order 2 --indirect 64
 tap_result $? "fuzz native ring-order 2 indirect, IOThread: no finding"
 fuzz xvdb io --protocol x86_32 --no-indirect

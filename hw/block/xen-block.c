@@ -136,13 +136,67 @@ static bool xen_block_read_protocol(XenBlockDevice *blockdev,
     return true;
 }
 
+/*
+ * The number of queues the frontend asked for: 1 without the key.  One
+ * queue keeps the flat layout (blkif.h).
+ */
+static bool xen_block_read_nr_queues(XenBlockDevice *blockdev,
+                                     unsigned int *nr_queues, Error **errp)
+{
+    XenDevice *xendev = XEN_DEVICE(blockdev);
+    g_autofree char *str = xen_device_frontend_read(xendev,
+                                                    "multi-queue-num-queues");
+
+    *nr_queues = 1;
+    if (!str) {
+        return true;
+    }
+    if (!xen_block_read_frontend_uint(blockdev, "multi-queue-num-queues",
+                                      UINT32_MAX, nr_queues, errp)) {
+        return false;
+    }
+    if (*nr_queues == 0 || *nr_queues > blockdev->max_queues) {
+        error_setg(errp, "frontend asked for %u queues, %u offered",
+                   *nr_queues, blockdev->max_queues);
+        return false;
+    }
+    return true;
+}
+
+/*
+ * One ring's keys, under @dir: "" in the flat layout, "queue-N/" for
+ * queue N of several.  A frontend that wrote ring-page-order names its
+ * pages ring-ref0..., one that did not has one page, ring-ref.
+ */
+static bool xen_block_read_ring(XenBlockDevice *blockdev, const char *dir,
+                                bool have_order, unsigned int nr_ring_ref,
+                                XenBlockRingConf *ring, Error **errp)
+{
+    g_autofree char *evtchn_key = g_strdup_printf("%sevent-channel", dir);
+    unsigned int i;
+
+    for (i = 0; i < nr_ring_ref; i++) {
+        g_autofree char *key = have_order ?
+            g_strdup_printf("%sring-ref%u", dir, i) :
+            g_strdup_printf("%sring-ref", dir);
+
+        if (!xen_block_read_frontend_uint(blockdev, key, UINT32_MAX,
+                                          &ring->ring_ref[i], errp)) {
+            return false;
+        }
+    }
+    ring->nr_ring_ref = nr_ring_ref;
+    return xen_block_read_frontend_uint(blockdev, evtchn_key, UINT32_MAX,
+                                        &ring->event_channel, errp);
+}
+
 static void xen_block_connect(XenBlockDevice *blockdev, Error **errp)
 {
     ERRP_GUARD();
     XenDevice *xendev = XEN_DEVICE(blockdev);
     g_autofree char *order_str = NULL;
-    XenBlockRingConf ring = { 0 };
-    unsigned int order = 0, nr_ring_ref, max_grants, i;
+    g_autofree XenBlockRingConf *rings = NULL;
+    unsigned int order = 0, nr_ring_ref, nr_queues, max_grants, i;
     XenBlockProtocol protocol;
     XenBlockDataPlaneConf conf;
 
@@ -154,46 +208,40 @@ static void xen_block_connect(XenBlockDevice *blockdev, Error **errp)
         return;
     }
     nr_ring_ref = 1u << order;
+    if (!xen_block_read_nr_queues(blockdev, &nr_queues, errp)) {
+        return;
+    }
+    rings = g_new0(XenBlockRingConf, nr_queues);
+    for (i = 0; i < nr_queues; i++) {
+        g_autofree char *dir = nr_queues > 1 ?
+            g_strdup_printf("queue-%u/", i) : g_strdup("");
 
-    if (!order_str) {
-        if (!xen_block_read_frontend_uint(blockdev, "ring-ref", UINT32_MAX,
-                                          &ring.ring_ref[0], errp)) {
+        if (!xen_block_read_ring(blockdev, dir, order_str != NULL,
+                                 nr_ring_ref, &rings[i], errp)) {
             return;
         }
-    } else {
-        for (i = 0; i < nr_ring_ref; i++) {
-            g_autofree char *key = g_strdup_printf("ring-ref%u", i);
-
-            if (!xen_block_read_frontend_uint(blockdev, key, UINT32_MAX,
-                                              &ring.ring_ref[i], errp)) {
-                return;
-            }
-        }
     }
-    ring.nr_ring_ref = nr_ring_ref;
-    if (!xen_block_read_frontend_uint(blockdev, "event-channel", UINT32_MAX,
-                                      &ring.event_channel, errp) ||
-        !xen_block_read_protocol(blockdev, &protocol, errp)) {
+    if (!xen_block_read_protocol(blockdev, &protocol, errp)) {
         return;
     }
 
-    trace_xen_block_connect(xendev->backend_path, order, ring.event_channel,
-                            protocol);
+    trace_xen_block_connect(xendev->backend_path, nr_queues, order,
+                            rings[0].event_channel, protocol);
     xen_block_dataplane_conf(blockdev, &conf);
 
     /*
-     * The ring stays mapped; where the kernel cannot copy grants, the
+     * The rings stay mapped; where the kernel cannot copy grants, the
      * pages of every request in flight are mapped too (a ring page holds
      * 32 requests).
      */
-    max_grants = nr_ring_ref + 32 * nr_ring_ref *
+    max_grants = nr_queues * (nr_ring_ref + 32 * nr_ring_ref *
         (MAX(conf.max_indirect_segments, BLKIF_MAX_SEGMENTS_PER_REQUEST) +
-         BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST);
+         BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST));
     xen_device_set_max_grant_refs(xendev, max_grants, errp);
     if (*errp) {
         return;
     }
-    xen_block_dataplane_start(blockdev->dataplane, &conf, &ring, 1,
+    xen_block_dataplane_start(blockdev->dataplane, &conf, rings, nr_queues,
                               protocol, errp);
 }
 
@@ -325,6 +373,8 @@ static void xen_block_publish(XenBlockDevice *blockdev)
     }
     xen_device_backend_printf(xendev, "max-ring-page-order", "%u",
                               blockdev->max_ring_page_order);
+    xen_device_backend_printf(xendev, "multi-queue-max-queues", "%u",
+                              blockdev->max_queues);
     if (blockdev->max_indirect_segments) {
         xen_device_backend_printf(xendev, "feature-max-indirect-segments",
                                   "%u", blockdev->max_indirect_segments);
@@ -359,6 +409,16 @@ static void xen_block_realize(XenDevice *xendev, Error **errp)
         error_setg(errp, "max-ring-page-order %u is above the supported %u",
                    blockdev->max_ring_page_order,
                    XEN_BLOCK_MAX_RING_PAGE_ORDER);
+        return;
+    }
+    /* As Linux blkback: a queue per host CPU, but no more than 4. */
+    if (!blockdev->max_queues) {
+        blockdev->max_queues = MIN(XEN_BLOCK_AUTO_QUEUES,
+                                   MAX(1, sysconf(_SC_NPROCESSORS_ONLN)));
+    }
+    if (blockdev->max_queues > XEN_BLOCK_MAX_QUEUES) {
+        error_setg(errp, "max-queues %u is above the supported %u",
+                   blockdev->max_queues, XEN_BLOCK_MAX_QUEUES);
         return;
     }
     if (blockdev->max_indirect_segments > XEN_BLOCK_MAX_INDIRECT_SEGMENTS) {
@@ -419,6 +479,7 @@ static const Property xen_block_properties[] = {
                        max_ring_page_order, XEN_BLOCK_MAX_RING_PAGE_ORDER),
     DEFINE_PROP_UINT32("max-indirect-segments", XenBlockDevice,
                        max_indirect_segments, 256),
+    DEFINE_PROP_UINT32("max-queues", XenBlockDevice, max_queues, 0),
     DEFINE_PROP_BOOL("discard-secure", XenBlockDevice, discard_secure, false),
     DEFINE_PROP_LINK("iothread", XenBlockDevice, iothread, TYPE_IOTHREAD,
                      IOThread *),
@@ -432,6 +493,8 @@ static const struct {
     { "max-ring-page-order",
       "Largest ring the frontend may use, as log2 of its pages (0-4)" },
     { "iothread", "IOThread that serves the rings" },
+    { "max-queues", "Rings (queues) the frontend may use, 1 to 16 "
+      "(0: one per host CPU, at most 4)" },
     { "vdev", "Virtual disk specifier: d<N>[p<M>], xvd<letters>[N], "
       "hd<letter>[N] or sd<letter>[N] (default: the first free xvd disk)" },
     { "max-indirect-segments",

@@ -215,6 +215,9 @@ static void test_disk_areas(void)
     g_autofree char *be = backend_path(51712);
     g_autofree char *fe = xen_test_frontend_path(51712);
     g_autofree char *sectors = g_strdup_printf("%d", IMAGE_SIZE / 512);
+    /* A queue per host CPU, at most 4, as Linux blkback offers. */
+    g_autofree char *default_queues =
+        g_strdup_printf("%ld", MIN(4, sysconf(_SC_NPROCESSORS_ONLN)));
 
     g_assert_true(xen_test_wait_value(be, "state", "2"));
     xen_test_assert_perms(be, XEN_TEST_BACKEND_ID, XEN_TEST_FRONTEND_ID,
@@ -229,6 +232,7 @@ static void test_disk_areas(void)
     xen_test_assert_key(be, "feature-flush-cache", "1");
     if (!reference) {
         xen_test_assert_key(be, "max-ring-page-order", "4");
+        xen_test_assert_key(be, "multi-queue-max-queues", default_queues);
         xen_test_assert_key(be, "physical-sector-size", "512");
         xen_test_assert_key(be, "mode", "w");
     }
@@ -445,6 +449,11 @@ static const HostileKeys hostile_keys[] = {
     { "event-channel", "12 34" },
     { "protocol", "x86_16-abi" },
     { "protocol", "" },
+    /* More queues than offered, none, or several without their keys. */
+    { "multi-queue-num-queues", "0" },
+    { "multi-queue-num-queues", "17" },
+    { "multi-queue-num-queues", "4294967297" },
+    { "multi-queue-num-queues", "2" },
 };
 
 static void test_hostile_keys(void)
@@ -452,6 +461,8 @@ static void test_hostile_keys(void)
     QTestState *qts = start("-device xen-disk,vdev=xvda,drive=d0");
     g_autofree char *fe = xen_test_frontend_path(51712);
     g_autofree char *order = g_strdup_printf("%s/ring-page-order", fe);
+    g_autofree char *queues = g_strdup_printf("%s/multi-queue-num-queues",
+                                              fe);
     g_autofree char *state = g_strdup_printf("%s/state", fe);
     g_autofree char *huge = g_strnfill(4000, '7');
     size_t i;
@@ -464,6 +475,7 @@ static void test_hostile_keys(void)
         xen_test_write(fe, "event-channel", "5");
         xen_test_write(fe, "protocol", "x86_64-abi");
         xs_rm(xen_test_xsh(), XBT_NULL, order);
+        xs_rm(xen_test_xsh(), XBT_NULL, queues);
         xen_test_write(fe, h->key, h->value);
         set_frontend_state(51712, 3);
         /* Refused: Closing, never Connected. */
@@ -596,6 +608,25 @@ static void test_max_ring_page_order(void)
     qtest_quit(qts);
 }
 
+/* max-queues: 1 turns multi-queue off, above 16 is refused. */
+static void test_max_queues(void)
+{
+    QTestState *qts = start("-device xen-disk,vdev=xvda,drive=d0,"
+                            "max-queues=1");
+    g_autofree char *be = backend_path(51712);
+    QDict *rsp;
+
+    g_assert_true(xen_test_wait_value(be, "state", "2"));
+    xen_test_assert_key(be, "multi-queue-max-queues", "1");
+    rsp = qtest_qmp(qts, "{'execute': 'device_add', 'arguments': "
+                    "{'driver': 'xen-disk', 'vdev': 'xvdb', "
+                    "'drive': 'd1', 'max-queues': 17}}");
+    g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(rsp, "error"),
+                                          "desc"), "max-queues 17"));
+    qobject_unref(rsp);
+    stop(qts, 51712);
+}
+
 static void test_reserved_frontend_id(void)
 {
     QTestState *qts = start("");
@@ -639,6 +670,7 @@ int main(int argc, char **argv)
         qtest_add_func("/xen-block/hostile/keys", test_hostile_keys);
         qtest_add_func("/xen-block/max-ring-page-order",
                        test_max_ring_page_order);
+        qtest_add_func("/xen-block/max-queues", test_max_queues);
         qtest_add_func("/xen-block/large-sector", test_large_sector);
         qtest_add_func("/xen-block/areas/empty-cdrom", test_empty_cdrom);
         qtest_add_func("/xen-block/vdev/auto", test_vdev_auto);

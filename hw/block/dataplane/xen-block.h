@@ -17,6 +17,9 @@ typedef struct XenBlockDataPlane XenBlockDataPlane;
 /* A ring of up to 2^4 pages holds 512 requests. */
 #define XEN_BLOCK_MAX_RING_PAGE_ORDER 4
 #define XEN_BLOCK_MAX_RING_PAGES (1u << XEN_BLOCK_MAX_RING_PAGE_ORDER)
+/* Queues (rings) of one device, and how many it offers by default. */
+#define XEN_BLOCK_MAX_QUEUES 16
+#define XEN_BLOCK_AUTO_QUEUES 4
 /* Segments of an indirect request: what its indirect pages can hold. */
 #define XEN_BLOCK_MAX_INDIRECT_SEGMENTS \
     (BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST * \

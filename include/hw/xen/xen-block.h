@@ -52,6 +52,7 @@ struct XenBlockDevice {
     BlockConf conf;
     uint32_t max_ring_page_order;
     uint32_t max_indirect_segments;
+    uint32_t max_queues;
     bool discard_secure;
     IOThread *iothread;
 

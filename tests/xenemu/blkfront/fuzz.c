@@ -496,11 +496,22 @@ static void maybe_empty(Fuzz *f, FuzzReq *r, unsigned int percent)
     }
 }
 
+/*
+ * Any of several queues; with one, no draw, so that a seed of a
+ * single-queue run replays as before.
+ */
+static unsigned int pick_queue(Fuzz *f)
+{
+    unsigned int nq = blkfront_nr_queues(f->bf);
+
+    return nq > 1 ? below(f, nq) : 0;
+}
+
 /* Choose, build and queue the next request of the burst. */
 static bool next_request(Fuzz *f)
 {
     FuzzReq *r = &f->burst[f->nburst];
-    BlkSlot *s = blkfront_slot_get(f->bf, 0);
+    BlkSlot *s = blkfront_slot_get(f->bf, pick_queue(f));
     unsigned int pick = below(f, 100);
     bool indirect = f->max_indirect && chance(f, 25);
     bool broken = chance(f, 20);
@@ -745,8 +756,10 @@ static bool run_burst(Fuzz *f, unsigned int size)
             break;               /* a collision ended the burst */
         }
     }
-    if (blkfront_kick(f->bf, 0) < 0) {
-        return fail(f, "notifying the backend failed");
+    for (unsigned int q = 0; q < blkfront_nr_queues(f->bf); q++) {
+        if (blkfront_kick(f->bf, q) < 0) {
+            return fail(f, "notifying the backend failed");
+        }
     }
     while (answered < f->nburst) {
         int ret = blkfront_poll(f->bf, f->o->cfg.timeout_ms, response, f);
@@ -885,21 +898,22 @@ static bool flip_state(Fuzz *f)
 static bool overflow(Fuzz *f)
 {
     unsigned int ents = blkfront_ring_entries(f->bf);
-    uint32_t before = blkfront_ring_rsp_prod(f->bf, 0), after, prev;
+    unsigned int q = pick_queue(f);
+    uint32_t before = blkfront_ring_rsp_prod(f->bf, q), after, prev;
     BlkWireReq req;
 
     memset(&req, 0, sizeof(req));
     req.operation = 200;
     for (unsigned int i = 0; i < ents; i++) {
         req.id = 0x0f0f0000u + i;
-        blkfront_ring_write_entry(f->bf, 0, before + i, &req);
+        blkfront_ring_write_entry(f->bf, q, before + i, &req);
     }
-    blkfront_ring_force_prod(f->bf, 0, before + ents + 1 + below(f, 1000));
+    blkfront_ring_force_prod(f->bf, q, before + ents + 1 + below(f, 1000));
     after = before;
     do {
         prev = after;
         usleep(20 * 1000);
-        after = blkfront_ring_rsp_prod(f->bf, 0);
+        after = blkfront_ring_rsp_prod(f->bf, q);
     } while (after != prev);
     if (after != before) {
         return fail(f, "%u responses to an overflowing ring", after - before);
@@ -986,6 +1000,7 @@ int cmd_fuzz(XenemuGuest *g, const CliOptions *o, int argc, char **argv)
 {
     Fuzz f = { .g = g, .o = o, .img_fd = -1 };
     uint64_t x = o->seed;
+    unsigned int queues = 0;
     bool ok;
 
     if (argc || !o->image || !o->have_seed) {
@@ -1015,6 +1030,7 @@ int cmd_fuzz(XenemuGuest *g, const CliOptions *o, int argc, char **argv)
     }
     ok = ok && check_whole_image(&f);
     if (f.bf) {
+        queues = blkfront_nr_queues(f.bf);
         ok &= blkfront_disconnect(f.bf) >= 0 ||
               fail(&f, "the close handshake failed");
     }
@@ -1027,8 +1043,9 @@ int cmd_fuzz(XenemuGuest *g, const CliOptions *o, int argc, char **argv)
     printf("fuzz=ok seed=%" PRIu64 " requests=%" PRIu64 " bursts=%" PRIu64
            " okay=%" PRIu64 " error=%" PRIu64 " eopnotsupp=%" PRIu64
            " reconnects=%" PRIu64 " overflows=%" PRIu64 " state-flips=%"
-           PRIu64 " key-changes=%" PRIu64 "\n", o->seed, f.requests,
-           f.bursts, f.status_count[0], f.status_count[1], f.status_count[2],
-           f.reconnects, f.overflows, f.flips, f.key_changes);
+           PRIu64 " key-changes=%" PRIu64 " queues=%u\n", o->seed,
+           f.requests, f.bursts, f.status_count[0], f.status_count[1],
+           f.status_count[2], f.reconnects, f.overflows, f.flips,
+           f.key_changes, queues);
     return EXIT_OK;
 }

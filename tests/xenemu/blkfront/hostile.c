@@ -230,6 +230,15 @@ static void request_done(Blkfront *bf, BlkSlot *s, const BlkWireRsp *rsp,
 }
 
 /*
+ * Hostile input goes to the last queue: with several, the others must not
+ * notice.
+ */
+static unsigned int bad_queue(const Blkfront *bf)
+{
+    return blkfront_nr_queues(bf) - 1;
+}
+
+/*
  * Queue @n requests, a slot each, kick once and wait for their answers.
  * Returns how many were answered, or -ENOMEM without a slot for each.
  */
@@ -239,7 +248,7 @@ static int issue(Hostile *h, Blkfront *bf, CaseReq *reqs, unsigned int n)
 
     for (unsigned int i = 0; i < n; i++) {
         CaseReq *r = &reqs[i];
-        BlkSlot *s = blkfront_slot_get(bf, 0);
+        BlkSlot *s = blkfront_slot_get(bf, bad_queue(bf));
 
         if (!s) {
             return -ENOMEM;
@@ -258,7 +267,7 @@ static int issue(Hostile *h, Blkfront *bf, CaseReq *reqs, unsigned int n)
         r->status = NO_RESPONSE;
         blkfront_slot_queue_raw(s, &r->req, r);
     }
-    blkfront_kick(bf, 0);
+    blkfront_kick(bf, bad_queue(bf));
     while (answered < n) {
         int ret = blkfront_poll(bf, wait_ms(h->o), request_done, NULL);
 
@@ -552,10 +561,35 @@ static int run_flood(Hostile *h)
     return 0;
 }
 
+/*
+ * With several queues: while the last one is halted, queue 0 still answers
+ * @req (a valid read), written straight into its ring.
+ */
+static bool other_queue_serves(Hostile *h, Blkfront *bf,
+                               const BlkWireReq *req)
+{
+    uint32_t prod = blkfront_ring_rsp_prod(bf, 0);
+    BlkWireReq r = *req;
+    BlkWireRsp rsp;
+    int waited;
+
+    r.id = 0x600d;
+    blkfront_ring_write_entry(bf, 0, prod, &r);
+    blkfront_ring_force_prod(bf, 0, prod + 1);
+    for (waited = 0; blkfront_ring_rsp_prod(bf, 0) == prod; waited += 10) {
+        if (waited >= wait_ms(h->o)) {
+            return false;
+        }
+        usleep(10 * 1000);
+    }
+    blkfront_ring_read_response(bf, 0, prod, &rsp);
+    return rsp.id == r.id && rsp.status == BLKIF_RSP_OKAY;
+}
+
 /* prod-overflow: publish more requests than the ring holds. */
 static int run_prod_overflow(Hostile *h)
 {
-    unsigned int ents, responses;
+    unsigned int ents, responses, q;
     uint32_t before, after, prev;
     Blkfront *bf;
     BlkSlot *s;
@@ -566,7 +600,8 @@ static int run_prod_overflow(Hostile *h)
         return -EIO;
     }
     ents = blkfront_ring_entries(bf);
-    s = blkfront_slot_get(bf, 0);
+    q = bad_queue(bf);
+    s = blkfront_slot_get(bf, q);
     if (!s) {
         blkfront_disconnect(bf);
         return -ENOMEM;
@@ -584,22 +619,28 @@ static int run_prod_overflow(Hostile *h)
         BlkWireReq r = req;
 
         r.id = 0xbad00000u + i;
-        blkfront_ring_write_entry(bf, 0, i, &r);
+        blkfront_ring_write_entry(bf, q, i, &r);
     }
     blkfront_slot_put(s);
-    before = blkfront_ring_rsp_prod(bf, 0);
-    blkfront_ring_force_prod(bf, 0, before + ents + 8);
+    before = blkfront_ring_rsp_prod(bf, q);
+    blkfront_ring_force_prod(bf, q, before + ents + 8);
     /* Let the backend do whatever it does until rsp_prod settles. */
     after = before;
     do {
         prev = after;
         usleep(200 * 1000);
-        after = blkfront_ring_rsp_prod(bf, 0);
+        after = blkfront_ring_rsp_prod(bf, q);
     } while (after != prev);
     responses = after - before;
-    printf("ring-entries=%u claimed=%u responses=%u\n", ents, ents + 8,
-           responses);
+    printf("queue=%u ring-entries=%u claimed=%u responses=%u\n", q, ents,
+           ents + 8, responses);
     h->contract &= responses <= ents;
+    if (q > 0) {
+        bool served = other_queue_serves(h, bf, &req);
+
+        printf("queue-0-served=%s\n", served ? "yes" : "no");
+        h->contract &= served;
+    }
     be = blkfront_backend_state(bf);
     printf("backend-state=%d\n", be);
     /* Our ring indexes no longer mean anything: close (nothing of ours is
