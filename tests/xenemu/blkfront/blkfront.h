@@ -47,6 +47,15 @@ typedef struct BlkfrontConfig {
      * blkif.h, everything in 512-byte units.
      */
     bool large_sectors;
+    /*
+     * Negotiate as Unikraft's blkfront does: multi-queue-max-queues is
+     * required before the handshake, multi-queue-num-queues is always
+     * written, no protocol key, one-page rings, no indirect requests, no
+     * Initialised state and no wait for InitWait; mode, sectors,
+     * sector-size, feature-flush-cache and feature-barrier are required
+     * once Connected; closing ends back in InitWait.
+     */
+    bool unikraft;
     bool quiet;                  /* no progress messages */
     /*
      * Hostile tests: called inside the transaction that publishes the

@@ -38,6 +38,7 @@ static const char usage_text[] =
 "  --large-sector-size   write feature-large-sector-size=1: sectors count\n"
 "                        in sector-size units (Xen 4.17; QEMU 7.2 needs it\n"
 "                        for sector sizes above 512)\n"
+"  --unikraft            negotiate as Unikraft's blkfront (README.md)\n"
 "  --timeout SEC         limit of every wait on the backend (default 10)\n"
 "  --quiet               no progress messages\n"
 "\n"
@@ -162,8 +163,8 @@ static int cmd_info(XenemuGuest *g, const CliOptions *o)
     printf("backend=%s\n", blkfront_backend_path(bf));
     printf("backend-id=%u\n", blkfront_backend_id(bf));
     printf("protocol=%s\n", blkabi_proto_name(blkfront_proto(bf)));
-    printf("protocol-key=%s\n", o->cfg.write_protocol ? "written"
-                                                      : "omitted");
+    printf("protocol-key=%s\n",
+           o->cfg.write_protocol && !o->cfg.unikraft ? "written" : "omitted");
     printf("ring-order=%u\n", blkfront_ring_order(bf));
     printf("ring-entries=%u\n", blkfront_ring_entries(bf));
     printf("queues=%u\n", blkfront_nr_queues(bf));
@@ -560,7 +561,8 @@ static int cmd_reconnect(XenemuGuest *g, const CliOptions *o, int argc,
 
 enum {
     OPT_DOMID = 256, OPT_VDEV, OPT_DEVID, OPT_RING_ORDER, OPT_PROTOCOL,
-    OPT_NO_PROTOCOL_KEY, OPT_LARGE_SECTORS, OPT_QUEUES, OPT_INDIRECT, OPT_NO_INDIRECT, OPT_TIMEOUT, OPT_QUIET,
+    OPT_NO_PROTOCOL_KEY, OPT_LARGE_SECTORS, OPT_QUEUES, OPT_INDIRECT,
+    OPT_NO_INDIRECT, OPT_UNIKRAFT, OPT_TIMEOUT, OPT_QUIET,
     OPT_IMAGE, OPT_SEED, OPT_BARRIER, OPT_QD, OPT_BS, OPT_RW, OPT_MIX,
     OPT_SEQ, OPT_RAND, OPT_TIME, OPT_COUNT, OPT_LOG, OPT_HELP,
 };
@@ -576,6 +578,7 @@ static const struct option long_opts[] = {
     { "queues", required_argument, NULL, OPT_QUEUES },
     { "indirect", required_argument, NULL, OPT_INDIRECT },
     { "no-indirect", no_argument, NULL, OPT_NO_INDIRECT },
+    { "unikraft", no_argument, NULL, OPT_UNIKRAFT },
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
     { "quiet", no_argument, NULL, OPT_QUIET },
     { "image", required_argument, NULL, OPT_IMAGE },
@@ -669,6 +672,9 @@ static int parse_options(int argc, char **argv, CliOptions *o)
             break;
         case OPT_NO_INDIRECT:
             o->cfg.indirect_segs = 0;
+            break;
+        case OPT_UNIKRAFT:
+            o->cfg.unikraft = true;
             break;
         case OPT_TIMEOUT:
             bad = parse_uint(a, 3600, &u) || !u;

@@ -450,7 +450,7 @@ static int publish(Blkfront *bf)
             snprintf(path, sizeof(path), "%s/ring-page-order", bf->fe_path);
             ret = xenemu_xs_printf(bf->g, tx, path, "%u", bf->ring_order);
         }
-        if (ret >= 0 && bf->nr_queues > 1) {
+        if (ret >= 0 && (bf->nr_queues > 1 || bf->cfg.unikraft)) {
             snprintf(path, sizeof(path), "%s/multi-queue-num-queues",
                      bf->fe_path);
             ret = xenemu_xs_printf(bf->g, tx, path, "%u", bf->nr_queues);
@@ -458,7 +458,7 @@ static int publish(Blkfront *bf)
         for (unsigned int i = 0; ret >= 0 && i < bf->nr_queues; i++) {
             ret = publish_queue(bf, tx, &bf->queues[i]);
         }
-        if (ret >= 0 && bf->cfg.write_protocol) {
+        if (ret >= 0 && bf->cfg.write_protocol && !bf->cfg.unikraft) {
             snprintf(path, sizeof(path), "%s/protocol", bf->fe_path);
             ret = xenemu_xs_printf(bf->g, tx, path, "%s",
                                    blkabi_proto_name(bf->proto));
@@ -528,11 +528,33 @@ static int reach_initwait(Blkfront *bf)
             return ret;
         }
     }
+    if (bf->cfg.unikraft) {
+        return 0;                /* it publishes its rings at once */
+    }
     ret = wait_backend(bf, ST(XenbusStateInitWait), bf->cfg.timeout_ms);
     if (ret < 0) {
         blk_log("backend %s does not reach InitWait", bf->be_path);
     }
     return ret;
+}
+
+/* Keys Unikraft's blkfront reads with xs_scanf: each one must exist. */
+static int unikraft_require(Blkfront *bf, const char *const keys[],
+                            unsigned int n)
+{
+    for (unsigned int i = 0; i < n; i++) {
+        char path[160];
+        char *s;
+
+        snprintf(path, sizeof(path), "%s/%s", bf->be_path, keys[i]);
+        s = xenemu_xs_read(bf->g, 0, path, NULL);
+        if (!s) {
+            blk_log("Failed to read %s", keys[i]);
+            return -ENOENT;
+        }
+        free(s);
+    }
+    return 0;
 }
 
 static unsigned int min_u(unsigned int a, unsigned int b)
@@ -546,13 +568,15 @@ static void negotiate(Blkfront *bf)
     const BlkFeatures *f = &bf->feat;
 
     bf->proto = c->proto;
-    bf->ring_order = min_u(min_u(c->ring_order, f->max_ring_order),
+    bf->ring_order = min_u(min_u(c->unikraft ? 0 : c->ring_order,
+                                 f->max_ring_order),
                            BLKFRONT_MAX_RING_ORDER);
     bf->nr_queues = min_u(min_u(c->queues ? c->queues : 1,
                                 f->max_queues ? f->max_queues : 1),
                           BLKFRONT_MAX_QUEUES);
     bf->indirect_segs = 0;
-    if (c->indirect_segs > BLKIF_MAX_SEGMENTS_PER_REQUEST &&
+    if (!c->unikraft &&
+        c->indirect_segs > BLKIF_MAX_SEGMENTS_PER_REQUEST &&
         f->max_indirect_segs > BLKIF_MAX_SEGMENTS_PER_REQUEST) {
         bf->indirect_segs = min_u(min_u(c->indirect_segs,
                                         f->max_indirect_segs),
@@ -606,6 +630,11 @@ int blkfront_connect(XenemuGuest *g, const BlkfrontConfig *cfg,
     bf->g = g;
     bf->cfg = *cfg;
     ret = locate(bf);
+    if (ret >= 0 && cfg->unikraft) {
+        static const char *const probe[] = { "multi-queue-max-queues" };
+
+        ret = unikraft_require(bf, probe, 1);
+    }
     if (ret >= 0) {
         ret = reach_initwait(bf);
     }
@@ -628,7 +657,8 @@ int blkfront_connect(XenemuGuest *g, const BlkfrontConfig *cfg,
         ret = publish(bf);
     }
     if (ret >= 0) {
-        ret = write_fe_state(bf, XenbusStateInitialised);
+        ret = write_fe_state(bf, cfg->unikraft ? XenbusStateConnected
+                                               : XenbusStateInitialised);
     }
     if (ret >= 0) {
         ret = wait_backend(bf, ST(XenbusStateConnected) |
@@ -640,10 +670,18 @@ int blkfront_connect(XenemuGuest *g, const BlkfrontConfig *cfg,
             ret = -ECONNREFUSED;
         }
     }
+    if (ret >= 0 && cfg->unikraft) {
+        static const char *const connected[] = {
+            "sectors", "sector-size", "feature-flush-cache",
+            "feature-barrier", "mode",
+        };
+
+        ret = unikraft_require(bf, connected, 5);
+    }
     if (ret >= 0) {
         ret = read_geometry(bf);
     }
-    if (ret >= 0) {
+    if (ret >= 0 && !cfg->unikraft) {
         ret = write_fe_state(bf, XenbusStateConnected);
     }
     if (ret < 0) {
@@ -684,6 +722,14 @@ int blkfront_disconnect(Blkfront *bf)
          */
         be = wait_backend(bf, ST(XenbusStateClosed) | ST(XenbusStateUnknown),
                           bf->cfg.timeout_ms);
+    }
+    /* Unikraft then offers the device again and waits for InitWait. */
+    if (be == XenbusStateClosed && bf->cfg.unikraft) {
+        be = write_fe_state(bf, XenbusStateInitialising);
+        if (be >= 0) {
+            be = wait_backend(bf, ST(XenbusStateInitWait),
+                              bf->cfg.timeout_ms);
+        }
     }
     if (be < 0) {
         blk_log("close handshake with %s failed", bf->be_path);
