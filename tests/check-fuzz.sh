@@ -26,7 +26,7 @@ LD_PRELOAD=$XENEMU_PRELOAD "$qemu" -machine xenpv -xen-domid 1 -xen-attach \
     -nodefaults -display none -d guest_errors -D "$work/guest-errors.log" \
     -qmp "unix:$work/qmp.sock,server=on,wait=off" \
     -drive "if=none,id=d0,file=$work/main.img,format=raw,discard=unmap" \
-    -device xen-disk,vdev=xvda,drive=d0,max-queues=4 \
+    -device xen-disk,vdev=xvda,drive=d0,max-queues=4,persistent-grants=on \
     -object iothread,id=io0 \
     -drive "if=none,id=d1,file=$work/io.img,format=raw,discard=unmap" \
     -device xen-disk,vdev=xvdb,drive=d1,iothread=io0 \
@@ -57,9 +57,12 @@ for proto in native x86_32 x86_64; do
 done
 fuzz xvda main --no-indirect
 tap_result $? "fuzz native direct only, main loop: no finding"
-fuzz xvda main --queues 4 --ring-order 1 --indirect 128 &&
+# The guest's grant table holds 4 queues x 32 slots x 32 pages, not 128.
+fuzz xvda main --queues 4 --ring-order 1 --indirect 32 &&
     echo "$out" | grep -q ' queues=4$'
 tap_result $? "fuzz native 4 queues, ring-order 1 indirect, main loop: no finding"
+fuzz xvda main --persistent --queues 2 --indirect 64
+tap_result $? "fuzz native persistent grants, 2 queues, indirect, main loop: no finding"
 fuzz xvdb io --ring-order 2 --indirect 64
 tap_result $? "fuzz native ring-order 2 indirect, IOThread: no finding"
 fuzz xvdb io --protocol x86_32 --no-indirect

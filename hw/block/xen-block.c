@@ -137,6 +137,30 @@ static bool xen_block_read_protocol(XenBlockDevice *blockdev,
 }
 
 /*
+ * Persistent grants are used when both sides offer them.  The frontend's
+ * key is optional and, when we offer the feature, 0 or 1.
+ */
+static bool xen_block_read_persistent(XenBlockDevice *blockdev,
+                                      bool *persistent, Error **errp)
+{
+    XenDevice *xendev = XEN_DEVICE(blockdev);
+    g_autofree char *str = NULL;
+    unsigned int offered = 0;
+
+    *persistent = false;
+    if (!blockdev->persistent_grants) {
+        return true;
+    }
+    str = xen_device_frontend_read(xendev, "feature-persistent");
+    if (str && !xen_block_read_frontend_uint(blockdev, "feature-persistent",
+                                             1, &offered, errp)) {
+        return false;
+    }
+    *persistent = offered;
+    return true;
+}
+
+/*
  * The number of queues the frontend asked for: 1 without the key.  One
  * queue keeps the flat layout (blkif.h).
  */
@@ -199,6 +223,7 @@ static void xen_block_connect(XenBlockDevice *blockdev, Error **errp)
     unsigned int order = 0, nr_ring_ref, nr_queues, max_grants, i;
     XenBlockProtocol protocol;
     XenBlockDataPlaneConf conf;
+    bool persistent;
 
     order_str = xen_device_frontend_read(xendev, "ring-page-order");
     if (order_str &&
@@ -221,22 +246,25 @@ static void xen_block_connect(XenBlockDevice *blockdev, Error **errp)
             return;
         }
     }
-    if (!xen_block_read_protocol(blockdev, &protocol, errp)) {
+    if (!xen_block_read_protocol(blockdev, &protocol, errp) ||
+        !xen_block_read_persistent(blockdev, &persistent, errp)) {
         return;
     }
 
     trace_xen_block_connect(xendev->backend_path, nr_queues, order,
                             rings[0].event_channel, protocol);
     xen_block_dataplane_conf(blockdev, &conf);
+    conf.persistent_grants = persistent;
 
     /*
      * The rings stay mapped; where the kernel cannot copy grants, the
      * pages of every request in flight are mapped too (a ring page holds
-     * 32 requests).
+     * 32 requests), and so are persistent grants.
      */
     max_grants = nr_queues * (nr_ring_ref + 32 * nr_ring_ref *
         (MAX(conf.max_indirect_segments, BLKIF_MAX_SEGMENTS_PER_REQUEST) +
-         BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST));
+         BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST) +
+        (persistent ? XEN_BLOCK_PERSISTENT_GRANTS : 0));
     xen_device_set_max_grant_refs(xendev, max_grants, errp);
     if (*errp) {
         return;
@@ -375,6 +403,9 @@ static void xen_block_publish(XenBlockDevice *blockdev)
                               blockdev->max_ring_page_order);
     xen_device_backend_printf(xendev, "multi-queue-max-queues", "%u",
                               blockdev->max_queues);
+    if (blockdev->persistent_grants) {
+        xen_device_backend_printf(xendev, "feature-persistent", "%u", 1);
+    }
     if (blockdev->max_indirect_segments) {
         xen_device_backend_printf(xendev, "feature-max-indirect-segments",
                                   "%u", blockdev->max_indirect_segments);
@@ -481,6 +512,8 @@ static const Property xen_block_properties[] = {
                        max_indirect_segments, 256),
     DEFINE_PROP_UINT32("max-queues", XenBlockDevice, max_queues, 0),
     DEFINE_PROP_BOOL("discard-secure", XenBlockDevice, discard_secure, false),
+    DEFINE_PROP_BOOL("persistent-grants", XenBlockDevice, persistent_grants,
+                     false),
     DEFINE_PROP_LINK("iothread", XenBlockDevice, iothread, TYPE_IOTHREAD,
                      IOThread *),
 };
@@ -501,6 +534,9 @@ static const struct {
       "Segments an indirect request may carry (0: no indirect requests)" },
     { "discard-secure",
       "Offer secure discard, done by writing zeroes" },
+    { "persistent-grants",
+      "Offer persistent grants: pages the frontend keeps granting stay "
+      "mapped" },
     { "discard_granularity",
       "Granularity of discard requests in bytes (4294967295: sector size)" },
     { "min_io_size", "Minimum I/O size in bytes" },

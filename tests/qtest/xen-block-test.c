@@ -608,6 +608,21 @@ static void test_max_ring_page_order(void)
     qtest_quit(qts);
 }
 
+/*
+ * persistent-grants=on publishes feature-persistent (the blkfront suite's
+ * bad-persistent case checks the frontend's key).
+ */
+static void test_persistent_grants(void)
+{
+    QTestState *qts = start("-device xen-disk,vdev=xvda,drive=d0,"
+                            "persistent-grants=on");
+    g_autofree char *be = backend_path(51712);
+
+    g_assert_true(xen_test_wait_value(be, "state", "2"));
+    xen_test_assert_key(be, "feature-persistent", "1");
+    stop(qts, 51712);
+}
+
 /* max-queues: 1 turns multi-queue off, above 16 is refused. */
 static void test_max_queues(void)
 {
@@ -671,6 +686,8 @@ int main(int argc, char **argv)
         qtest_add_func("/xen-block/max-ring-page-order",
                        test_max_ring_page_order);
         qtest_add_func("/xen-block/max-queues", test_max_queues);
+        qtest_add_func("/xen-block/persistent-grants",
+                       test_persistent_grants);
         qtest_add_func("/xen-block/large-sector", test_large_sector);
         qtest_add_func("/xen-block/areas/empty-cdrom", test_empty_cdrom);
         qtest_add_func("/xen-block/vdev/auto", test_vdev_auto);

@@ -13,6 +13,7 @@
 
 #include "qemu/queue.h"
 #include "qemu/units.h"
+#include "qemu/iov.h"
 #include "block/accounting.h"
 #include "hw/xen/xen-bus.h"
 #include "hw/block/dataplane/xen-block.h"
@@ -32,6 +33,7 @@ QEMU_BUILD_BUG_ON(XEN_BLOCK_MAX_INDIRECT_SEGMENTS !=
 #define XEN_BLOCK_READ_BATCH 128
 
 typedef struct XenBlockQueue XenBlockQueue;
+typedef struct XenBlockGrantCache XenBlockGrantCache;
 
 typedef struct XenBlockRequest {
     XenBlockQueue *queue;
@@ -74,6 +76,8 @@ struct XenBlockQueue {
     unsigned int nr_ring_ref;
     /* Indexes; entries are dp->entry_size apart whatever the ABI. */
     blkif_back_ring_t ring;
+    /* Persistent grants negotiated: the pages mapped so far. */
+    XenBlockGrantCache *grants;
     /* The frontend overran the ring: it is no longer read. */
     bool halted;
     /* Set by the stop path in ctx: no request slot is in use. */
@@ -134,6 +138,17 @@ bool xen_block_queue_init(XenBlockQueue *q, const XenBlockRingConf *rc,
 bool xen_block_queue_bind(XenBlockQueue *q, unsigned int port, Error **errp);
 /* Undo what init and bind did; nothing of @q may be in flight. */
 void xen_block_queue_cleanup(XenBlockQueue *q);
+
+/* xen-block-grants.c */
+XenBlockGrantCache *xen_block_grant_cache_new(XenDevice *xendev,
+                                              unsigned int max);
+/*
+ * The page granted as @ref, mapped read-write (on first use); NULL when it
+ * cannot be mapped so.
+ */
+uint8_t *xen_block_grant_cache_get(XenBlockGrantCache *cache, uint32_t ref);
+/* Unmaps every page. */
+void xen_block_grant_cache_free(XenBlockGrantCache *cache);
 
 /* xen-block-request.c */
 /* Decode and check the private copy; OKAY means "submit it". */

@@ -29,13 +29,52 @@
 #include "xen-block-internal.h"
 #include "hw/block/trace.h"
 
+/*
+ * With persistent grants, memcpy through the pages @cache keeps mapped.
+ * False when a grant cannot be mapped read-write: grant copy then decides.
+ */
+static bool xen_block_copy_mapped(XenBlockGrantCache *cache, bool to_domain,
+                                  XenDeviceGrantCopySegment *segs,
+                                  unsigned int nr_segs)
+{
+    unsigned int i;
+
+    if (!cache) {
+        return false;
+    }
+    for (i = 0; i < nr_segs; i++) {
+        XenDeviceGrantCopySegment *c = &segs[i];
+        uint8_t *page;
+
+        if (to_domain) {
+            page = xen_block_grant_cache_get(cache, c->dest.foreign.ref);
+            if (!page) {
+                return false;
+            }
+            memcpy(page + c->dest.foreign.offset, c->source.virt, c->len);
+        } else {
+            page = xen_block_grant_cache_get(cache, c->source.foreign.ref);
+            if (!page) {
+                return false;
+            }
+            memcpy(c->dest.virt, page + c->source.foreign.offset, c->len);
+        }
+    }
+    return true;
+}
+
 bool xen_block_request_copy_data(XenBlockRequest *req)
 {
     XenBlockDataPlane *dp = req->queue->dataplane;
+    bool to_domain = req->op == BLKIF_OP_READ;
     Error *local_err = NULL;
 
-    xen_device_copy_grant_refs(dp->xendev, req->op == BLKIF_OP_READ,
-                               req->copy, req->nr_segs, &local_err);
+    if (xen_block_copy_mapped(req->queue->grants, to_domain, req->copy,
+                              req->nr_segs)) {
+        return true;
+    }
+    xen_device_copy_grant_refs(dp->xendev, to_domain, req->copy,
+                               req->nr_segs, &local_err);
     if (local_err) {
         xen_device_guest_error(dp->xendev,
                                "request %" PRIu64 ": %s", req->id,
@@ -68,6 +107,10 @@ static bool xen_block_fetch_indirect(XenBlockRequest *req,
         c->len = segs * sizeof(XenBlkSeg);
     }
 
+    if (xen_block_copy_mapped(req->queue->grants, false, req->copy,
+                              nr_pages)) {
+        return true;
+    }
     xen_device_copy_grant_refs(dp->xendev, false, req->copy, nr_pages,
                                &local_err);
     if (local_err) {

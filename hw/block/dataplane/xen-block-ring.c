@@ -2,7 +2,8 @@
  * Xen block dataplane: the ring
  *
  * Requests are copied out of the shared ring once, validated on that copy
- * and served through bounce buffers filled and drained with grant copies.
+ * and served through bounce buffers, filled and drained with grant copies
+ * (or through persistent grants, xen-block-grants.c).
  * Each request takes one of the ring's preallocated slots; one pass of the
  * handler takes at most a ring's worth of requests, and responses are
  * pushed in batches with one notification.
@@ -145,7 +146,8 @@ static void xen_block_copy_reads(XenBlockQueue *q)
         unsigned int nr_segs = 0;
         Error *local_err = NULL;
 
-        if (req->nr_segs > XEN_BLOCK_READ_BATCH) {
+        /* Mapped persistent grants gain nothing from a batch. */
+        if (q->grants || req->nr_segs > XEN_BLOCK_READ_BATCH) {
             QSIMPLEQ_REMOVE_HEAD(&q->reads, read_link);
             xen_block_request_finish(req, xen_block_request_copy_data(req) ?
                                           BLKIF_RSP_OKAY : BLKIF_RSP_ERROR);
@@ -413,6 +415,10 @@ bool xen_block_queue_init(XenBlockQueue *q, const XenBlockRingConf *rc,
     }
     QSLIST_INIT(&q->free_requests);
     QSIMPLEQ_INIT(&q->reads);
+    if (dp->conf.persistent_grants) {
+        q->grants = xen_block_grant_cache_new(dp->xendev,
+                                              XEN_BLOCK_PERSISTENT_GRANTS);
+    }
     if (!xen_block_alloc_requests(q, errp)) {
         xen_block_queue_cleanup(q);
         return false;
@@ -461,6 +467,8 @@ void xen_block_queue_cleanup(XenBlockQueue *q)
         q->bh = NULL;
     }
     xen_block_free_requests(q);
+    xen_block_grant_cache_free(q->grants);
+    q->grants = NULL;
     if (q->sring) {
         xen_device_unmap_grant_refs(xendev, q->sring, q->ring_ref,
                                     q->nr_ring_ref, &local_err);

@@ -52,8 +52,8 @@ void xen_block_dataplane_destroy(XenBlockDataPlane *dp)
 static bool xen_block_check_conf(const XenBlockDataPlaneConf *conf,
                                  unsigned int nr_rings, Error **errp)
 {
-    if (nr_rings == 0) {
-        error_setg(errp, "no ring to serve");
+    if (nr_rings == 0 || nr_rings > XEN_BLOCK_MAX_QUEUES) {
+        error_setg(errp, "unsupported number of rings: %u", nr_rings);
         return false;
     }
     /* A segment is at most a page and must be whole logical blocks. */

@@ -20,6 +20,8 @@ typedef struct XenBlockDataPlane XenBlockDataPlane;
 /* Queues (rings) of one device, and how many it offers by default. */
 #define XEN_BLOCK_MAX_QUEUES 16
 #define XEN_BLOCK_AUTO_QUEUES 4
+/* Grants a queue keeps mapped with persistent grants, as Linux blkback. */
+#define XEN_BLOCK_PERSISTENT_GRANTS 1056
 /* Segments of an indirect request: what its indirect pages can hold. */
 #define XEN_BLOCK_MAX_INDIRECT_SEGMENTS \
     (BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST * \
@@ -45,6 +47,8 @@ typedef struct XenBlockDataPlaneConf {
     bool discard_secure;
     /* 0 when BLKIF_OP_INDIRECT is not offered. */
     unsigned int max_indirect_segments;
+    /* Both sides offered feature-persistent. */
+    bool persistent_grants;
 } XenBlockDataPlaneConf;
 
 /* One ring the frontend granted, with its event channel. */

@@ -54,6 +54,7 @@ struct XenBlockDevice {
     uint32_t max_indirect_segments;
     uint32_t max_queues;
     bool discard_secure;
+    bool persistent_grants;
     IOThread *iothread;
 
     const char *device_type;

@@ -56,6 +56,12 @@ typedef struct BlkfrontConfig {
      * once Connected; closing ends back in InitWait.
      */
     bool unikraft;
+    /*
+     * Offer persistent grants (feature-persistent=1).  Every slot keeps
+     * the pages it granted at setup, so a backend that maps them once can
+     * keep them until the close.
+     */
+    bool persistent;
     bool quiet;                  /* no progress messages */
     /*
      * Hostile tests: called inside the transaction that publishes the

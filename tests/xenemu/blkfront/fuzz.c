@@ -989,11 +989,12 @@ static void report_failure(Fuzz *f)
                f->burst[i].desc, f->burst[i].expect, f->burst[i].status);
     }
     printf("reproduce=xen-blkfront --domid %u --devid %u --protocol %s "
-           "--ring-order %u --indirect %u --qd %u fuzz --seed %" PRIu64
-           " --count %" PRIu64 " --image %s\n", f->o->domid,
+           "--ring-order %u --indirect %u --queues %u%s --qd %u fuzz --seed %"
+           PRIu64 " --count %" PRIu64 " --image %s\n", f->o->domid,
            f->bf ? blkfront_devid(f->bf) : c->devid,
            blkabi_proto_name(c->proto), c->ring_order, c->indirect_segs,
-           f->o->qd, f->o->seed, f->requests, f->o->image);
+           c->queues, c->persistent ? " --persistent" : "", f->o->qd,
+           f->o->seed, f->requests, f->o->image);
 }
 
 int cmd_fuzz(XenemuGuest *g, const CliOptions *o, int argc, char **argv)

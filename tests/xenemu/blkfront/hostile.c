@@ -12,9 +12,14 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <xen/grant_table.h>
 
 #include "cli.h"
 
@@ -297,6 +302,18 @@ static void report(Hostile *h, unsigned int i, const CaseReq *r)
 }
 
 /*
+ * The close handshake, then every grant revoked: fails if the backend
+ * still maps one.
+ */
+static void close_connection(Hostile *h, Blkfront *bf)
+{
+    bool clean = blkfront_disconnect(bf) >= 0;
+
+    printf("disconnect=%s\n", clean ? "clean" : "unclean");
+    h->contract &= clean;
+}
+
+/*
  * The end of every request case: the backend stays Connected and still
  * serves this connection, which then closes cleanly.
  */
@@ -314,12 +331,7 @@ static int finish(Hostile *h, Blkfront *bf, bool all_answered)
     if (!all_answered) {
         printf("unanswered=yes\n");
     }
-    if (blkfront_disconnect(bf) < 0) {
-        printf("disconnect=unclean\n");
-        h->contract = false;
-    } else {
-        printf("disconnect=clean\n");
-    }
+    close_connection(h, bf);
     return 0;
 }
 
@@ -646,12 +658,90 @@ static int run_prod_overflow(Hostile *h)
     /* Our ring indexes no longer mean anything: close (nothing of ours is
      * in flight), and let a new connection tell whether the backend still
      * works. */
-    if (blkfront_disconnect(bf) < 0) {
-        printf("disconnect=unclean\n");
-        h->contract = false;
-    } else {
-        printf("disconnect=clean\n");
+    close_connection(h, bf);
+    return 0;
+}
+
+/* What a backend may keep mapped per queue, as Linux blkback. */
+#define PERSISTENT_GRANTS_PER_QUEUE 1056
+
+/*
+ * persistent-flood: with persistent grants (--persistent, best with
+ * --indirect 256), read through every page of every slot, far more grants
+ * than a queue keeps mapped.  The backend must keep at most 1056 mapped per
+ * queue (it must map some, or the feature is not in use), must not let a
+ * mapped grant be revoked meanwhile, and must map none after the close,
+ * which revokes them all (XSA-371).
+ */
+static int run_persistent_flood(Hostile *h)
+{
+    BlkSlot *slots[BLKFRONT_MAX_QUEUES * 512];
+    unsigned int nslots = 0, mapped = 0, limit;
+    XenemuGuest *g;
+    Blkfront *bf;
+    uint32_t busy_ref = 0;
+    uint8_t *buf;
+    BlkXfer x;
+    int ret;
+
+    if (cli_connect(h->g, h->o, &bf) < 0) {
+        return -EIO;
     }
+    if (!h->o->cfg.persistent || !blkfront_features(bf)->persistent) {
+        printf("note=persistent grants not negotiated: connect with "
+               "--persistent to a backend that offers them\n");
+        blkfront_disconnect(bf);
+        return -EINVAL;
+    }
+    g = blkfront_guest(bf);
+    limit = PERSISTENT_GRANTS_PER_QUEUE * blkfront_nr_queues(bf);
+    /* Every slot, a full slot's worth each, all at once. */
+    for (unsigned int q = 0; q < blkfront_nr_queues(bf); q++) {
+        BlkSlot *s;
+
+        while (nslots < sizeof(slots) / sizeof(slots[0]) &&
+               (s = blkfront_slot_get(bf, q))) {
+            slots[nslots++] = s;
+        }
+    }
+    for (unsigned int i = 0; i < nslots; i++) {
+        blkfront_slot_put(slots[i]);
+    }
+    x = (BlkXfer) {
+        .op = BLKIF_OP_READ,
+        .len = (uint64_t)nslots * blkfront_slot_capacity(bf),
+    };
+    if (x.len > blkfront_size(bf)) {
+        x.len = blkfront_size(bf);
+    }
+    buf = malloc(x.len);
+    x.buf = buf;
+    ret = buf ? blkfront_transfer(bf, &x, 1, nslots) : -ENOMEM;
+    free(buf);
+    printf("slots=%u bytes-read=%" PRIu64 " read=%s\n", nslots, x.len,
+           ret < 0 || x.status ? "failed" : "ok");
+    h->contract &= ret >= 0 && x.status == BLKIF_RSP_OKAY;
+    for (unsigned int i = 0; i < nslots; i++) {
+        for (unsigned int p = 0; p < blkfront_max_segs(bf); p++) {
+            uint32_t ref = blkfront_slot_gref(slots[i], p);
+            int flags = xenemu_guest_grant_flags(g, ref);
+
+            if (flags > 0 && (flags & (GTF_reading | GTF_writing))) {
+                mapped++;
+                busy_ref = ref;
+            }
+        }
+    }
+    printf("grants-mapped=%u limit=%u\n", mapped, limit);
+    h->contract &= mapped > 0 && mapped <= limit;
+    if (busy_ref) {
+        /* Xen refuses to end access to a grant its peer maps. */
+        ret = xenemu_guest_end_access(g, busy_ref);
+        printf("end-access-while-mapped=%s\n",
+               ret == -EBUSY ? "refused" : "allowed");
+        h->contract &= ret == -EBUSY;
+    }
+    close_connection(h, bf);
     return 0;
 }
 
@@ -732,6 +822,14 @@ static int run_bad_protocol(Hostile *h)
     return run_tamper(h, &t);
 }
 
+/* Against a backend that offers persistent grants: 0 or 1 only. */
+static int run_bad_persistent(Hostile *h)
+{
+    static const Tamper t = { "feature-persistent", "2" };
+
+    return run_tamper(h, &t);
+}
+
 /* state-flap N: rewrite the frontend state N times without waiting. */
 static int run_state_flap(Hostile *h)
 {
@@ -760,12 +858,7 @@ static int run_state_flap(Hostile *h)
     printf("backend-state=%d\n", be);
     /* Whatever the backend made of it, the close handshake must bring it
      * to Closed with every grant released. */
-    if (blkfront_disconnect(bf) < 0) {
-        printf("disconnect=unclean\n");
-        h->contract = false;
-    } else {
-        printf("disconnect=clean\n");
-    }
+    close_connection(h, bf);
     return 0;
 }
 
@@ -788,6 +881,8 @@ static const Case cases[] = {
     { "bad-ring-order", "ring-page-order above the maximum", NULL,
       run_bad_ring_order },
     { "bad-protocol", "unknown protocol string", NULL, run_bad_protocol },
+    { "bad-persistent", "feature-persistent=2 (to a backend offering it)",
+      NULL, run_bad_persistent },
     { "state-flap", "N frontend state changes without waiting (N)", NULL,
       run_state_flap },
     { "barrier-then-read", "an empty barrier, then a READ", NULL,
@@ -798,6 +893,8 @@ static const Case cases[] = {
       run_read_bad_grant },
     { "flood", "refused requests for N s, whatever the state (N)", NULL,
       run_flood },
+    { "persistent-flood", "more persistent grants than a queue keeps",
+      NULL, run_persistent_flood },
 };
 
 int cmd_hostile(XenemuGuest *g, const CliOptions *o, int argc, char **argv)

@@ -39,6 +39,7 @@ static const char usage_text[] =
 "                        in sector-size units (Xen 4.17; QEMU 7.2 needs it\n"
 "                        for sector sizes above 512)\n"
 "  --unikraft            negotiate as Unikraft's blkfront (README.md)\n"
+"  --persistent          offer persistent grants (feature-persistent)\n"
 "  --timeout SEC         limit of every wait on the backend (default 10)\n"
 "  --quiet               no progress messages\n"
 "\n"
@@ -185,6 +186,7 @@ static int cmd_info(XenemuGuest *g, const CliOptions *o)
     printf("discard-alignment=%u\n", f->discard_alignment);
     printf("discard-secure=%d\n", f->discard_secure);
     printf("feature-persistent=%d\n", f->persistent);
+    printf("persistent=%d\n", o->cfg.persistent && f->persistent);
     printf("feature-max-indirect-segments=%u\n", f->max_indirect_segs);
     printf("max-ring-page-order=%u\n", f->max_ring_order);
     printf("multi-queue-max-queues=%u\n", f->max_queues);
@@ -562,7 +564,7 @@ static int cmd_reconnect(XenemuGuest *g, const CliOptions *o, int argc,
 enum {
     OPT_DOMID = 256, OPT_VDEV, OPT_DEVID, OPT_RING_ORDER, OPT_PROTOCOL,
     OPT_NO_PROTOCOL_KEY, OPT_LARGE_SECTORS, OPT_QUEUES, OPT_INDIRECT,
-    OPT_NO_INDIRECT, OPT_UNIKRAFT, OPT_TIMEOUT, OPT_QUIET,
+    OPT_NO_INDIRECT, OPT_UNIKRAFT, OPT_PERSISTENT, OPT_TIMEOUT, OPT_QUIET,
     OPT_IMAGE, OPT_SEED, OPT_BARRIER, OPT_QD, OPT_BS, OPT_RW, OPT_MIX,
     OPT_SEQ, OPT_RAND, OPT_TIME, OPT_COUNT, OPT_LOG, OPT_HELP,
 };
@@ -579,6 +581,7 @@ static const struct option long_opts[] = {
     { "indirect", required_argument, NULL, OPT_INDIRECT },
     { "no-indirect", no_argument, NULL, OPT_NO_INDIRECT },
     { "unikraft", no_argument, NULL, OPT_UNIKRAFT },
+    { "persistent", no_argument, NULL, OPT_PERSISTENT },
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
     { "quiet", no_argument, NULL, OPT_QUIET },
     { "image", required_argument, NULL, OPT_IMAGE },
@@ -675,6 +678,9 @@ static int parse_options(int argc, char **argv, CliOptions *o)
             break;
         case OPT_UNIKRAFT:
             o->cfg.unikraft = true;
+            break;
+        case OPT_PERSISTENT:
+            o->cfg.persistent = true;
             break;
         case OPT_TIMEOUT:
             bad = parse_uint(a, 3600, &u) || !u;

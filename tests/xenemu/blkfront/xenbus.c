@@ -370,6 +370,7 @@ static bool is_connection_key(const char *name)
     static const char *const keys[] = {
         "ring-page-order", "event-channel", "protocol",
         "multi-queue-num-queues", "feature-large-sector-size",
+        "feature-persistent",
     };
 
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -462,6 +463,11 @@ static int publish(Blkfront *bf)
             snprintf(path, sizeof(path), "%s/protocol", bf->fe_path);
             ret = xenemu_xs_printf(bf->g, tx, path, "%s",
                                    blkabi_proto_name(bf->proto));
+        }
+        if (ret >= 0 && bf->cfg.persistent) {
+            snprintf(path, sizeof(path), "%s/feature-persistent",
+                     bf->fe_path);
+            ret = xenemu_xs_printf(bf->g, tx, path, "1");
         }
         if (ret >= 0 && bf->cfg.large_sectors) {
             snprintf(path, sizeof(path), "%s/feature-large-sector-size",
