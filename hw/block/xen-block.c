@@ -97,16 +97,24 @@ static void xen_block_dataplane_conf(XenBlockDevice *blockdev,
 
 /*
  * Strictly parse an unsigned frontend key: the frontend is untrusted, so
- * "12abc", "-1" or a value beyond @max is an error, not a number.
+ * "12abc", "-1" or a value beyond @max is an error, not a number.  A
+ * missing key is an error, unless @present is given: it then says whether
+ * the key is there, and a missing key leaves @value alone.
  */
 static bool xen_block_read_frontend_uint(XenBlockDevice *blockdev,
                                          const char *key, unsigned int max,
-                                         unsigned int *value, Error **errp)
+                                         unsigned int *value, bool *present,
+                                         Error **errp)
 {
     XenDevice *xendev = XEN_DEVICE(blockdev);
     g_autofree char *str = xen_device_frontend_read(xendev, key);
 
-    if (!str) {
+    if (present) {
+        *present = str;
+        if (!str) {
+            return true;
+        }
+    } else if (!str) {
         error_setg(errp, "frontend key %s is missing", key);
         return false;
     }
@@ -143,17 +151,15 @@ static bool xen_block_read_protocol(XenBlockDevice *blockdev,
 static bool xen_block_read_persistent(XenBlockDevice *blockdev,
                                       bool *persistent, Error **errp)
 {
-    XenDevice *xendev = XEN_DEVICE(blockdev);
-    g_autofree char *str = NULL;
     unsigned int offered = 0;
+    bool present;
 
     *persistent = false;
     if (!blockdev->persistent_grants) {
         return true;
     }
-    str = xen_device_frontend_read(xendev, "feature-persistent");
-    if (str && !xen_block_read_frontend_uint(blockdev, "feature-persistent",
-                                             1, &offered, errp)) {
+    if (!xen_block_read_frontend_uint(blockdev, "feature-persistent", 1,
+                                      &offered, &present, errp)) {
         return false;
     }
     *persistent = offered;
@@ -167,16 +173,12 @@ static bool xen_block_read_persistent(XenBlockDevice *blockdev,
 static bool xen_block_read_nr_queues(XenBlockDevice *blockdev,
                                      unsigned int *nr_queues, Error **errp)
 {
-    XenDevice *xendev = XEN_DEVICE(blockdev);
-    g_autofree char *str = xen_device_frontend_read(xendev,
-                                                    "multi-queue-num-queues");
+    bool present;
 
     *nr_queues = 1;
-    if (!str) {
-        return true;
-    }
     if (!xen_block_read_frontend_uint(blockdev, "multi-queue-num-queues",
-                                      UINT32_MAX, nr_queues, errp)) {
+                                      UINT32_MAX, nr_queues, &present,
+                                      errp)) {
         return false;
     }
     if (*nr_queues == 0 || *nr_queues > blockdev->max_queues) {
@@ -205,31 +207,28 @@ static bool xen_block_read_ring(XenBlockDevice *blockdev, const char *dir,
             g_strdup_printf("%sring-ref", dir);
 
         if (!xen_block_read_frontend_uint(blockdev, key, UINT32_MAX,
-                                          &ring->ring_ref[i], errp)) {
+                                          &ring->ring_ref[i], NULL, errp)) {
             return false;
         }
     }
     ring->nr_ring_ref = nr_ring_ref;
     return xen_block_read_frontend_uint(blockdev, evtchn_key, UINT32_MAX,
-                                        &ring->event_channel, errp);
+                                        &ring->event_channel, NULL, errp);
 }
 
 static void xen_block_connect(XenBlockDevice *blockdev, Error **errp)
 {
     ERRP_GUARD();
     XenDevice *xendev = XEN_DEVICE(blockdev);
-    g_autofree char *order_str = NULL;
     g_autofree XenBlockRingConf *rings = NULL;
     unsigned int order = 0, nr_ring_ref, nr_queues, max_grants, i;
     XenBlockProtocol protocol;
     XenBlockDataPlaneConf conf;
-    bool persistent;
+    bool have_order, persistent;
 
-    order_str = xen_device_frontend_read(xendev, "ring-page-order");
-    if (order_str &&
-        !xen_block_read_frontend_uint(blockdev, "ring-page-order",
+    if (!xen_block_read_frontend_uint(blockdev, "ring-page-order",
                                       blockdev->max_ring_page_order,
-                                      &order, errp)) {
+                                      &order, &have_order, errp)) {
         return;
     }
     nr_ring_ref = 1u << order;
@@ -241,8 +240,8 @@ static void xen_block_connect(XenBlockDevice *blockdev, Error **errp)
         g_autofree char *dir = nr_queues > 1 ?
             g_strdup_printf("queue-%u/", i) : g_strdup("");
 
-        if (!xen_block_read_ring(blockdev, dir, order_str != NULL,
-                                 nr_ring_ref, &rings[i], errp)) {
+        if (!xen_block_read_ring(blockdev, dir, have_order, nr_ring_ref,
+                                 &rings[i], errp)) {
             return;
         }
     }
