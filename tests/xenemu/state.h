@@ -37,13 +37,14 @@
 #include <xen/grant_table.h>
 
 #define XENEMU_MAGIC        0x58454d55u     /* "XEMU" */
-#define XENEMU_VERSION      2
+#define XENEMU_VERSION      3
 
 #define XENEMU_PAGE_SHIFT   12
 #define XENEMU_PAGE         (1u << XENEMU_PAGE_SHIFT)
 
 #define XENEMU_MAX_DOMAINS  8
-#define XENEMU_NR_GRANTS    4096            /* v1 entries per domain */
+/* v1 entries per domain: Xen's default of 64 grant frames. */
+#define XENEMU_NR_GRANTS    32768
 #define XENEMU_NR_PORTS     1024            /* ports per domain, 0 invalid */
 #define XENEMU_MAX_HANDLES  128
 #define XENEMU_MAX_PAGES    (256u << (20 - XENEMU_PAGE_SHIFT)) /* 256 MiB */

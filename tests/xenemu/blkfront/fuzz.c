@@ -42,7 +42,7 @@
 #define SECTOR 512u
 #define MAX_BURST 16
 /* Segments of the largest indirect request the fuzzer builds: bounds the
- * grants a burst may take (the double's table has 4096). */
+ * grants a burst may take. */
 #define MAX_FUZZ_SEGS 128
 /* Bytes either side of a write-like request compared with the image. */
 #define IMAGE_MARGIN PAGE
