@@ -4,9 +4,12 @@
  * A frontend that negotiated feature-persistent keeps granting the same
  * pages.  Each one is mapped on first use and kept, and data moves with
  * memcpy through the mapping instead of a grant copy per request.  The
- * cache of one queue is bounded: past its limit the least recently used
- * grant is unmapped.  Everything is unmapped when the queue stops, so no
- * mapping outlives the connection (XSA-371).
+ * cache of one queue is bounded.  When it is full, the least recently used
+ * grant makes room only if it has gone unused for a while: a frontend
+ * whose pages in flight outnumber the limit would otherwise have each one
+ * mapped and unmapped in turn, slower than a grant copy, which the grants
+ * the cache does not keep get instead.  Everything is unmapped when the
+ * queue stops, so no mapping outlives the connection (XSA-371).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -17,15 +20,21 @@
 #include "xen-block-internal.h"
 #include "hw/block/trace.h"
 
+/* Unused for this many lookups per cached grant: a grant may go. */
+#define XEN_BLOCK_GRANT_IDLE_ROUNDS 4
+
 typedef struct XenBlockGrant {
     uint32_t ref;
     uint8_t *page;
+    /* cache->lookups when last looked up. */
+    uint64_t last_use;
     QTAILQ_ENTRY(XenBlockGrant) lru;
 } XenBlockGrant;
 
 struct XenBlockGrantCache {
     XenDevice *xendev;
     unsigned int max;
+    uint64_t lookups;
     /* ref -> XenBlockGrant */
     GHashTable *grants;
     /* Least recently used first. */
@@ -80,10 +89,20 @@ uint8_t *xen_block_grant_cache_get(XenBlockGrantCache *cache, uint32_t ref)
                                                GUINT_TO_POINTER(ref));
     uint8_t *page;
 
+    cache->lookups++;
     if (grant) {
+        grant->last_use = cache->lookups;
         QTAILQ_REMOVE(&cache->lru, grant, lru);
         QTAILQ_INSERT_TAIL(&cache->lru, grant, lru);
         return grant->page;
+    }
+    if (g_hash_table_size(cache->grants) >= cache->max) {
+        grant = QTAILQ_FIRST(&cache->lru);
+        if (cache->lookups - grant->last_use <
+            (uint64_t)XEN_BLOCK_GRANT_IDLE_ROUNDS * cache->max) {
+            return NULL;
+        }
+        xen_block_grant_unmap(cache, grant);
     }
     /* Read-only or bad grants are left to grant copy, which decides. */
     page = xen_device_map_grant_refs(cache->xendev, &ref, 1,
@@ -91,13 +110,11 @@ uint8_t *xen_block_grant_cache_get(XenBlockGrantCache *cache, uint32_t ref)
     if (!page) {
         return NULL;
     }
-    if (g_hash_table_size(cache->grants) >= cache->max) {
-        xen_block_grant_unmap(cache, QTAILQ_FIRST(&cache->lru));
-    }
     trace_xen_block_grant_map(cache, ref);
     grant = g_new(XenBlockGrant, 1);
     grant->ref = ref;
     grant->page = page;
+    grant->last_use = cache->lookups;
     QTAILQ_INSERT_TAIL(&cache->lru, grant, lru);
     g_hash_table_insert(cache->grants, GUINT_TO_POINTER(ref), grant);
     return page;

@@ -144,7 +144,7 @@ XenBlockGrantCache *xen_block_grant_cache_new(XenDevice *xendev,
                                               unsigned int max);
 /*
  * The page granted as @ref, mapped read-write (on first use); NULL when it
- * cannot be mapped so.
+ * cannot be mapped so, or the cache is full of grants in use.
  */
 uint8_t *xen_block_grant_cache_get(XenBlockGrantCache *cache, uint32_t ref);
 /* Unmaps every page. */

@@ -30,69 +30,60 @@
 #include "hw/block/trace.h"
 
 /*
- * With persistent grants, memcpy through the pages @cache keeps mapped.
- * False when a grant cannot be mapped read-write: grant copy then decides.
+ * Copy @segs, to the guest or from it: through the pages persistent grants
+ * keep mapped where the cache has or takes them, with one grant copy for
+ * the others (a grant that cannot be mapped read-write, or that a full
+ * cache does not keep).  @segs is reordered.  @what prefixes the error.
  */
-static bool xen_block_copy_mapped(XenBlockGrantCache *cache, bool to_domain,
-                                  XenDeviceGrantCopySegment *segs,
-                                  unsigned int nr_segs)
+static bool xen_block_copy_segments(XenBlockRequest *req, bool to_domain,
+                                    XenDeviceGrantCopySegment *segs,
+                                    unsigned int nr_segs, const char *what)
 {
-    unsigned int i;
+    XenBlockQueue *q = req->queue;
+    XenDevice *xendev = q->dataplane->xendev;
+    Error *local_err = NULL;
+    unsigned int i, nr_left = 0;
 
-    if (!cache) {
-        return false;
-    }
     for (i = 0; i < nr_segs; i++) {
         XenDeviceGrantCopySegment *c = &segs[i];
-        uint8_t *page;
+        uint8_t *page = q->grants ?
+            xen_block_grant_cache_get(q->grants, to_domain ?
+                                      c->dest.foreign.ref :
+                                      c->source.foreign.ref) : NULL;
 
-        if (to_domain) {
-            page = xen_block_grant_cache_get(cache, c->dest.foreign.ref);
-            if (!page) {
-                return false;
-            }
+        if (!page) {
+            segs[nr_left++] = *c;
+        } else if (to_domain) {
             memcpy(page + c->dest.foreign.offset, c->source.virt, c->len);
         } else {
-            page = xen_block_grant_cache_get(cache, c->source.foreign.ref);
-            if (!page) {
-                return false;
-            }
             memcpy(c->dest.virt, page + c->source.foreign.offset, c->len);
         }
     }
-    return true;
-}
-
-bool xen_block_request_copy_data(XenBlockRequest *req)
-{
-    XenBlockDataPlane *dp = req->queue->dataplane;
-    bool to_domain = req->op == BLKIF_OP_READ;
-    Error *local_err = NULL;
-
-    if (xen_block_copy_mapped(req->queue->grants, to_domain, req->copy,
-                              req->nr_segs)) {
+    if (!nr_left) {
         return true;
     }
-    xen_device_copy_grant_refs(dp->xendev, to_domain, req->copy,
-                               req->nr_segs, &local_err);
+    xen_device_copy_grant_refs(xendev, to_domain, segs, nr_left, &local_err);
     if (local_err) {
-        xen_device_guest_error(dp->xendev,
-                               "request %" PRIu64 ": %s", req->id,
-                               error_get_pretty(local_err));
+        xen_device_guest_error(xendev, "request %" PRIu64 ": %s%s", req->id,
+                               what, error_get_pretty(local_err));
         error_free(local_err);
         return false;
     }
     return true;
 }
 
+bool xen_block_request_copy_data(XenBlockRequest *req)
+{
+    return xen_block_copy_segments(req, req->op == BLKIF_OP_READ, req->copy,
+                                   req->nr_segs, "");
+}
+
 /* Fetch the segment descriptors of an indirect request into req->segs. */
 static bool xen_block_fetch_indirect(XenBlockRequest *req,
                                      const XenBlkIndirectReq32 *ind)
 {
-    XenBlockDataPlane *dp = req->queue->dataplane;
     unsigned int nr_pages = DIV_ROUND_UP(req->nr_segs,
                                          XEN_BLOCK_SEGS_PER_INDIRECT_PAGE);
-    Error *local_err = NULL;
     unsigned int i;
 
     for (i = 0; i < nr_pages; i++) {
@@ -106,22 +97,8 @@ static bool xen_block_fetch_indirect(XenBlockRequest *req,
         c->dest.virt = req->segs + i * XEN_BLOCK_SEGS_PER_INDIRECT_PAGE;
         c->len = segs * sizeof(XenBlkSeg);
     }
-
-    if (xen_block_copy_mapped(req->queue->grants, false, req->copy,
-                              nr_pages)) {
-        return true;
-    }
-    xen_device_copy_grant_refs(dp->xendev, false, req->copy, nr_pages,
-                               &local_err);
-    if (local_err) {
-        xen_device_guest_error(dp->xendev,
-                               "request %" PRIu64
-                               ": indirect descriptors: %s", req->id,
-                               error_get_pretty(local_err));
-        error_free(local_err);
-        return false;
-    }
-    return true;
+    return xen_block_copy_segments(req, false, req->copy, nr_pages,
+                                   "indirect descriptors: ");
 }
 
 /* Whether [sector, sector + nr_sectors) is whole logical blocks on disk. */
