@@ -428,12 +428,84 @@ static void xen_block_publish(XenBlockDevice *blockdev)
     }
 }
 
+/*
+ * The IOThread of each queue the device offers: "iothread" for all, or
+ * "iothread-vq-mapping": its queue indexes (vqs) for each IOThread, or
+ * without them the queues dealt out in turn.  NULL is the main loop.
+ */
+static bool xen_block_queue_iothreads(XenBlockDevice *blockdev,
+                                      IOThread *iothreads[], Error **errp)
+{
+    IOThreadVirtQueueMappingList *list = blockdev->iothread_vq_mapping;
+    IOThreadVirtQueueMappingList *node, *prev;
+    unsigned int max_queues = blockdev->max_queues, i;
+    uint16List *vq;
+
+    if (!list) {
+        for (i = 0; i < max_queues; i++) {
+            iothreads[i] = blockdev->iothread;
+        }
+        return true;
+    }
+    if (blockdev->iothread) {
+        error_setg(errp, "iothread and iothread-vq-mapping are mutually "
+                   "exclusive");
+        return false;
+    }
+    for (i = 0; i < max_queues; i++) {
+        iothreads[i] = NULL;
+    }
+    for (node = list; node; node = node->next) {
+        const char *id = node->value->iothread;
+        IOThread *iothread = iothread_by_id(id);
+
+        if (!iothread) {
+            error_setg(errp, "IOThread \"%s\" does not exist", id);
+            return false;
+        }
+        for (prev = list; prev != node; prev = prev->next) {
+            if (!strcmp(prev->value->iothread, id)) {
+                error_setg(errp, "IOThread \"%s\" is named twice", id);
+                return false;
+            }
+        }
+        if (!node->value->vqs != !list->value->vqs) {
+            error_setg(errp, "give vqs for every IOThread or for none");
+            return false;
+        }
+        for (vq = node->value->vqs; vq; vq = vq->next) {
+            if (vq->value >= max_queues) {
+                error_setg(errp, "queue %u of IOThread \"%s\" is not below "
+                           "max-queues %u", vq->value, id, max_queues);
+                return false;
+            }
+            if (iothreads[vq->value]) {
+                error_setg(errp, "queue %u is given to two IOThreads",
+                           vq->value);
+                return false;
+            }
+            iothreads[vq->value] = iothread;
+        }
+    }
+    for (i = 0, node = list; i < max_queues; i++) {
+        if (!list->value->vqs) {
+            iothreads[i] = iothread_by_id(node->value->iothread);
+            node = node->next ? node->next : list;
+        } else if (!iothreads[i]) {
+            error_setg(errp, "queue %u has no IOThread", i);
+            return false;
+        }
+    }
+    return true;
+}
+
 static void xen_block_realize(XenDevice *xendev, Error **errp)
 {
     ERRP_GUARD();
     XenBlockDevice *blockdev = XEN_BLOCK_DEVICE(xendev);
     XenBlockDeviceClass *blockdev_class = XEN_BLOCK_DEVICE_GET_CLASS(xendev);
     BlockConf *conf = &blockdev->conf;
+    IOThread *iothreads[XEN_BLOCK_MAX_QUEUES];
 
     if (blockdev->max_ring_page_order > XEN_BLOCK_MAX_RING_PAGE_ORDER) {
         error_setg(errp, "max-ring-page-order %u is above the supported %u",
@@ -449,6 +521,9 @@ static void xen_block_realize(XenDevice *xendev, Error **errp)
     if (blockdev->max_queues > XEN_BLOCK_MAX_QUEUES) {
         error_setg(errp, "max-queues %u is above the supported %u",
                    blockdev->max_queues, XEN_BLOCK_MAX_QUEUES);
+        return;
+    }
+    if (!xen_block_queue_iothreads(blockdev, iothreads, errp)) {
         return;
     }
     if (blockdev->max_indirect_segments > XEN_BLOCK_MAX_INDIRECT_SEGMENTS) {
@@ -481,7 +556,8 @@ static void xen_block_realize(XenDevice *xendev, Error **errp)
     blk_set_dev_ops(conf->blk, &xen_block_dev_ops, blockdev);
 
     blockdev->dataplane = xen_block_dataplane_create(xendev, conf->blk,
-                                                     blockdev->iothread);
+                                                     iothreads,
+                                                     blockdev->max_queues);
     xen_block_publish(blockdev);
 }
 
@@ -515,6 +591,8 @@ static const Property xen_block_properties[] = {
                      false),
     DEFINE_PROP_LINK("iothread", XenBlockDevice, iothread, TYPE_IOTHREAD,
                      IOThread *),
+    DEFINE_PROP_IOTHREAD_VQ_MAPPING_LIST("iothread-vq-mapping", XenBlockDevice,
+                                         iothread_vq_mapping),
 };
 
 /* -device xen-disk,help describes every property. */
@@ -525,6 +603,8 @@ static const struct {
     { "max-ring-page-order",
       "Largest ring the frontend may use, as log2 of its pages (0-4)" },
     { "iothread", "IOThread that serves the rings" },
+    { "iothread-vq-mapping", "IOThreads that serve the rings, and which "
+      "rings (vqs) each serves (QEMU 9.0 or later)" },
     { "max-queues", "Rings (queues) the frontend may use, 1 to 16 "
       "(0: one per host CPU, at most 4)" },
     { "vdev", "Virtual disk specifier: d<N>[p<M>], xvd<letters>[N], "

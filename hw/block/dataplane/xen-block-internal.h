@@ -104,8 +104,10 @@ struct XenBlockQueue {
 struct XenBlockDataPlane {
     XenDevice *xendev;
     BlockBackend *blk;
-    IOThread *iothread;
-    AioContext *ctx;
+    /* What serves each queue the device offers; queue 0's holds the drive. */
+    unsigned int max_queues;
+    IOThread *iothreads[XEN_BLOCK_MAX_QUEUES];
+    AioContext *queue_ctx[XEN_BLOCK_MAX_QUEUES];
 
     bool started;
     XenBlockDataPlaneConf conf;

@@ -1,10 +1,12 @@
 /*
  * Xen block dataplane: start, stop, drain and resize
  *
- * The dataplane serves the device's blkif rings, one per queue, from an
- * AioContext: the device's IOThread, or the main loop.  Starting maps the
- * rings and moves the drive and the event channels to that context;
- * stopping finishes what is in flight and takes them back.
+ * The dataplane serves the device's blkif rings, one per queue, each from
+ * an AioContext: an IOThread, or the main loop.  With several IOThreads
+ * the drive stays in queue 0's and the others submit to it too (QEMU's
+ * multiqueue block layer).  Starting maps the rings and moves the drive
+ * and the event channels to their contexts; stopping finishes what is in
+ * flight and takes them back.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -21,38 +23,49 @@
 
 XenBlockDataPlane *xen_block_dataplane_create(XenDevice *xendev,
                                               BlockBackend *blk,
-                                              IOThread *iothread)
+                                              IOThread *const iothreads[],
+                                              unsigned int max_queues)
 {
     XenBlockDataPlane *dp = g_new0(XenBlockDataPlane, 1);
+    unsigned int i;
 
+    assert(max_queues >= 1 && max_queues <= XEN_BLOCK_MAX_QUEUES);
     dp->xendev = xendev;
     dp->blk = blk;
-    if (iothread) {
-        dp->iothread = iothread;
-        object_ref(OBJECT(iothread));
-        dp->ctx = iothread_get_aio_context(iothread);
-    } else {
-        dp->ctx = qemu_get_aio_context();
+    dp->max_queues = max_queues;
+    for (i = 0; i < max_queues; i++) {
+        dp->iothreads[i] = iothreads[i];
+        if (iothreads[i]) {
+            object_ref(OBJECT(iothreads[i]));
+            dp->queue_ctx[i] = iothread_get_aio_context(iothreads[i]);
+        } else {
+            dp->queue_ctx[i] = qemu_get_aio_context();
+        }
     }
     return dp;
 }
 
 void xen_block_dataplane_destroy(XenBlockDataPlane *dp)
 {
+    unsigned int i;
+
     if (!dp) {
         return;
     }
     xen_block_dataplane_stop(dp);
-    if (dp->iothread) {
-        object_unref(OBJECT(dp->iothread));
+    for (i = 0; i < dp->max_queues; i++) {
+        if (dp->iothreads[i]) {
+            object_unref(OBJECT(dp->iothreads[i]));
+        }
     }
     g_free(dp);
 }
 
-static bool xen_block_check_conf(const XenBlockDataPlaneConf *conf,
+static bool xen_block_check_conf(XenBlockDataPlane *dp,
+                                 const XenBlockDataPlaneConf *conf,
                                  unsigned int nr_rings, Error **errp)
 {
-    if (nr_rings == 0 || nr_rings > XEN_BLOCK_MAX_QUEUES) {
+    if (nr_rings == 0 || nr_rings > dp->max_queues) {
         error_setg(errp, "unsupported number of rings: %u", nr_rings);
         return false;
     }
@@ -114,7 +127,7 @@ void xen_block_dataplane_start(XenBlockDataPlane *dp,
         error_setg(errp, "dataplane already started");
         return;
     }
-    if (!xen_block_check_conf(conf, nr_rings, errp)) {
+    if (!xen_block_check_conf(dp, conf, nr_rings, errp)) {
         return;
     }
     switch (protocol) {
@@ -142,7 +155,7 @@ void xen_block_dataplane_start(XenBlockDataPlane *dp,
 
         q->dataplane = dp;
         q->index = i;
-        q->ctx = dp->ctx;
+        q->ctx = dp->queue_ctx[i];
         if (!xen_block_queue_init(q, &rings[i], errp)) {
             /* Only the queues before this one hold anything. */
             dp->nr_queues = i;
@@ -153,7 +166,7 @@ void xen_block_dataplane_start(XenBlockDataPlane *dp,
 
     old_ctx = blk_get_aio_context(dp->blk);
     xen_aio_context_acquire(old_ctx);
-    blk_set_aio_context(dp->blk, dp->ctx, errp);
+    blk_set_aio_context(dp->blk, dp->queue_ctx[0], errp);
     xen_aio_context_release(old_ctx);
     if (*errp) {
         goto fail_free;
@@ -174,9 +187,9 @@ void xen_block_dataplane_start(XenBlockDataPlane *dp,
     return;
 
 fail_ctx:
-    xen_aio_context_acquire(dp->ctx);
+    xen_aio_context_acquire(dp->queue_ctx[0]);
     blk_set_aio_context(dp->blk, qemu_get_aio_context(), NULL);
-    xen_aio_context_release(dp->ctx);
+    xen_aio_context_release(dp->queue_ctx[0]);
 fail_free:
     xen_block_free_queues(dp);
 }
@@ -223,7 +236,7 @@ void xen_block_dataplane_stop(XenBlockDataPlane *dp)
 
     /* From now on nothing new is taken from the rings. */
     qatomic_set(&dp->stopping, true);
-    xen_aio_context_acquire(dp->ctx);
+    xen_aio_context_acquire(dp->queue_ctx[0]);
     for (i = 0; i < dp->nr_queues; i++) {
         aio_wait_bh_oneshot(dp->queues[i].ctx, xen_block_stop_bh,
                             &dp->queues[i]);
@@ -244,7 +257,7 @@ void xen_block_dataplane_stop(XenBlockDataPlane *dp)
     } while (!idle);
     /* Other users may keep the BlockBackend in the IOThread: that is fine */
     blk_set_aio_context(dp->blk, qemu_get_aio_context(), NULL);
-    xen_aio_context_release(dp->ctx);
+    xen_aio_context_release(dp->queue_ctx[0]);
 
     xen_block_free_queues(dp);
     dp->started = false;

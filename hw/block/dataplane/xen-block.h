@@ -1,5 +1,5 @@
 /*
- * Xen block dataplane: the blkif rings of one device, served from an
+ * Xen block dataplane: the blkif rings of one device, each served from an
  * AioContext
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -59,14 +59,19 @@ typedef struct XenBlockRingConf {
     unsigned int event_channel;
 } XenBlockRingConf;
 
+/*
+ * Queue i of the @max_queues the device offers is served by @iothreads[i],
+ * or by the main loop where that is NULL.
+ */
 XenBlockDataPlane *xen_block_dataplane_create(XenDevice *xendev,
                                               BlockBackend *blk,
-                                              IOThread *iothread);
+                                              IOThread *const iothreads[],
+                                              unsigned int max_queues);
 void xen_block_dataplane_destroy(XenBlockDataPlane *dataplane);
 
 /*
  * Map the @nr_rings rings of @rings (one per queue), bind their event
- * channels and start serving requests in the dataplane's AioContext.
+ * channels and start serving each queue's requests in its AioContext.
  */
 void xen_block_dataplane_start(XenBlockDataPlane *dataplane,
                                const XenBlockDataPlaneConf *conf,

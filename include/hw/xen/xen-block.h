@@ -10,6 +10,7 @@
 #include "hw/xen/xen-bus.h"
 #include "hw/block/block.h"
 #include "system/iothread.h"
+#include "hw/xen/xen-compat.h"
 #include "qom/object.h"
 
 /* Which form of the Xen VBD naming scheme a vdev was written in. */
@@ -56,6 +57,7 @@ struct XenBlockDevice {
     bool discard_secure;
     bool persistent_grants;
     IOThread *iothread;
+    IOThreadVirtQueueMappingList *iothread_vq_mapping;
 
     const char *device_type;
     unsigned int info;

@@ -13,6 +13,7 @@
 #include "hw/qdev-core.h"
 #include "hw/xen/xen-legacy-backend.h"
 #include "net/net.h"
+#include "qapi/qapi-types-virtio.h"
 #include "qemu/defer-call.h"
 #include "system/block-backend.h"
 

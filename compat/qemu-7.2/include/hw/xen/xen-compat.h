@@ -12,6 +12,7 @@
 #include "hw/qdev-core.h"
 #include "hw/qdev-properties.h"
 #include "sysemu/block-backend.h"
+#include "qapi/qapi-builtin-types.h"
 
 /*
  * 10.0 dropped is_external: a device detaches its handlers itself while
@@ -64,6 +65,29 @@ static inline void xen_blk_io_unplug(BlockBackend *blk)
 {
     blk_io_unplug(blk);
 }
+
+/*
+ * 10.0's multiqueue block layer lets several IOThreads submit to one
+ * drive; 7.2's serves a drive from one AioContext.  The mapping type is
+ * spelled as 10.0's QAPI has it and the property refuses every value, so
+ * the list stays empty.
+ */
+typedef struct IOThreadVirtQueueMapping {
+    char *iothread;
+    uint16List *vqs;
+} IOThreadVirtQueueMapping;
+
+typedef struct IOThreadVirtQueueMappingList {
+    struct IOThreadVirtQueueMappingList *next;
+    IOThreadVirtQueueMapping *value;
+} IOThreadVirtQueueMappingList;
+
+extern const PropertyInfo xen_compat_prop_iothread_vq_mapping_list;
+
+#define DEFINE_PROP_IOTHREAD_VQ_MAPPING_LIST(_name, _state, _field) \
+    DEFINE_PROP(_name, _state, _field, \
+                xen_compat_prop_iothread_vq_mapping_list, \
+                IOThreadVirtQueueMappingList *)
 
 /* The 7.2 machines start the legacy backends themselves. */
 static inline void xen_bus_start_legacy_backends(void)
