@@ -36,6 +36,8 @@ typedef struct CaseReq {
     /* Nonzero: seg[bad_seg] gets this grant reference instead of ours. */
     uint32_t bad_gref;
     unsigned int bad_seg;
+    /* seg[bad_seg] gets seg[0]'s grant reference instead (one page). */
+    bool seg0_gref;
     /* Nonzero: the slot's pages hold this pattern when the request goes. */
     uint64_t fill_seed;
     uint8_t *data;               /* READ: gets the first page on completion */
@@ -263,6 +265,9 @@ static int issue(Hostile *h, Blkfront *bf, CaseReq *reqs, unsigned int n)
         }
         if (r->bad_gref) {
             r->req.seg[r->bad_seg].gref = r->bad_gref;
+        }
+        if (r->seg0_gref) {
+            r->req.seg[r->bad_seg].gref = r->req.seg[0].gref;
         }
         if (r->fill_seed) {
             blk_pattern_fill(blkfront_slot_data(s), 0,
@@ -508,6 +513,62 @@ static int run_read_bad_grant(Hostile *h)
     printf("read-data=%s\n", data_ok ? "ok" : "wrong");
     h->contract &= data_ok;
     return finish(h, bf, answered == 3);
+}
+
+/*
+ * gref-twice: requests whose two segments name the same grant, each half
+ * of its page.  The WRITE takes the disk's first 4 KiB from the page as
+ * it is; the READ puts the disk's two halves the other way round in the
+ * page.  Both are served, with persistent grants (--persistent) as with
+ * grant copy: one gref for two pages is no reason to refuse.
+ */
+static int run_gref_twice(Hostile *h)
+{
+    uint64_t fill = h->o->seed ^ 0x7a1ce;
+    uint8_t buf[PAGE], got[PAGE];
+    Blkfront *bf;
+    CaseReq r[2];
+    bool data_ok;
+    int answered;
+
+    if (connect_patterned(h, buf, sizeof(buf), &bf) < 0) {
+        return -EIO;
+    }
+    rw_req(&r[0], "WRITE sectors 0-7 from both halves of one grant",
+           BLKIF_OP_WRITE, 0, 2, 0, 3);
+    r[0].req.seg[1].first_sect = 4;
+    r[0].req.seg[1].last_sect = 7;
+    rw_req(&r[1], "READ sectors 0-7 into one grant, halves swapped",
+           BLKIF_OP_READ, 0, 2, 4, 7);
+    r[1].req.seg[1].first_sect = 0;
+    r[1].req.seg[1].last_sect = 3;
+    for (unsigned int i = 0; i < 2; i++) {
+        r[i].expect = BLKIF_RSP_OKAY;
+        r[i].fill_seed = fill;
+        r[i].seg0_gref = true;
+        r[i].bad_seg = 1;
+    }
+    r[1].fill_seed = h->o->seed ^ 0xdead;
+    r[1].data = got;
+    answered = 0;
+    for (unsigned int i = 0; i < 2; i++) {
+        int ret = issue(h, bf, &r[i], 1);
+
+        if (ret < 0) {
+            blkfront_disconnect(bf);
+            return ret;
+        }
+        answered += ret;
+        report(h, i, &r[i]);
+    }
+    data_ok = r[1].status == BLKIF_RSP_OKAY &&
+              blk_pattern_check(got, PAGE / 2, PAGE / 2, fill) < 0 &&
+              blk_pattern_check(got + PAGE / 2, 0, PAGE / 2, fill) < 0 &&
+              pattern_io(bf, BLKIF_OP_READ, buf, sizeof(buf), 0) &&
+              blk_pattern_check(buf, 0, sizeof(buf), fill) < 0;
+    printf("data=%s\n", data_ok ? "ok" : "wrong");
+    h->contract &= data_ok;
+    return finish(h, bf, answered == 2);
 }
 
 /* Ids the flood puts in requests; no request's first 8 bytes look alike. */
@@ -891,6 +952,8 @@ static const Case cases[] = {
       run_bad_last_grant },
     { "read-bad-grant", "3 READs at once, one with a bad grant", NULL,
       run_read_bad_grant },
+    { "gref-twice", "2 segments of one request in one grant, each half",
+      NULL, run_gref_twice },
     { "flood", "refused requests for N s, whatever the state (N)", NULL,
       run_flood },
     { "persistent-flood", "more persistent grants than a queue keeps",
