@@ -4,8 +4,9 @@
 # domain 1) drives a xen-disk of each configuration in turn with the same
 # blkfront options (a Linux-like frontend: 16-page ring, indirect requests
 # of 32 segments and persistent grants when offered, as many queues as
-# offered up to 4).  Prints a table of median IOPS and ratios; speed is
-# reported, never judged.
+# offered up to 4).  Prints a table of median IOPS and ratios, then a
+# BENCHCASE line per case with each backend's median, min and max IOPS
+# over the rounds; speed is reported, never judged.
 #
 # By default: stock 7.2, ours on 7.2, stock 10.0 (Debian 13's, unpacked by
 # fetch-stock-qemu.sh) and ours on 10.0, each disk in an IOThread, with the
@@ -80,6 +81,8 @@ cases=(
     "4K random read QD1|--rw randread --bs 4K --qd 1"
     "4K random read QD32|--rw randread --bs 4K --qd 32"
     "4K random read QD128|--rw randread --bs 4K --qd 128"
+    "4K random write QD32|--rw randwrite --bs 4K --qd 32"
+    "4K 70/30 mix QD32|--rw mix:70 --rand --bs 4K --qd 32"
     "64K sequential read|--rw read --bs 64K --qd 16"
     "64K sequential write|--rw write --bs 64K --qd 16"
     "1M sequential read|--rw read --bs 1M --qd 8"
@@ -134,6 +137,24 @@ median() {
         sort -n | cut -f2- | sed -n "$(( (${#lines[@]} + 1) / 2 ))p"
 }
 
+# "MIN,MAX" IOPS of the complete, error-free BENCH lines on stdin.
+iops_range() {
+    awk '{ iops = ""; errors = ""
+           for (i = 1; i <= NF; i++) {
+               if ($i ~ /^iops=/) iops = substr($i, 6)
+               if ($i ~ /^errors=/) errors = substr($i, 8)
+           }
+           if (iops == "" || errors != "0") next
+           if (n++ == 0 || iops + 0 < min) min = iops
+           if (n == 1 || iops + 0 > max) max = iops }
+         END { if (n) print min "," max }'
+}
+
+# A name as one word: "4K random read QD1" is 4k-random-read-qd1.
+slug() {
+    echo "$1" | tr 'A-Z /' 'a-z--'
+}
+
 ratio() {
     awk -v o="$1" -v s="$2" 'BEGIN { printf "%.2fx", o / s }'
 }
@@ -141,7 +162,8 @@ ratio() {
 # Median of @rounds for each backend, taking turns so that all see the same
 # load.
 run() {
-    local n=0 failed=0 c name opts r b i runs best iops complete q w
+    local n=0 failed=0 c name opts r b i runs best iops complete q w line
+    local cases_out=()
     image=$(mktemp /dev/shm/xen-bench.XXXXXX)
     truncate -s 256M "$image"
     # Reads of a sparse file measure nothing: give it data first.
@@ -171,11 +193,15 @@ run() {
         done
         iops=()
         complete=1
+        line="BENCHCASE case=$(slug "$name") rounds=$rounds"
         for i in "${!backends[@]}"; do
             best=$(printf '%s' "${runs[i]}" | median)
             iops[i]=$(field "$best" iops)
             [ -n "${iops[i]}" ] || complete=0
+            line="$line $(slug "${backends[i]%%|*}")=${iops[i]:-none},$(
+                printf '%s' "${runs[i]}" | iops_range)"
         done
+        cases_out+=("$line")
         n=$((n + 1))
         if [ $complete = 0 ]; then
             printf '%-22s %s\n' "$name" "did not complete on every backend"
@@ -197,6 +223,8 @@ run() {
         echo
         [ $tap = 1 ] && echo "ok $n - $name on every backend"
     done
+    # Machine-readable: median,min,max IOPS of each backend.
+    printf '%s\n' "${cases_out[@]}"
     [ $tap = 1 ] && echo "1..$n"
     rm -f "$image"
     return $failed
