@@ -1,18 +1,36 @@
 /*
  * blkfront-test-backend: a small block backend for testing xen-blkfront's
  * indirect descriptors and multi-queue rings, which stock QEMU 7.2 does not
- * offer.  A dom0 process under the double (LD_PRELOAD=$XENEMU_PRELOAD):
- * libxenstore, libxengnttab and libxenevtchn, one image file, one thread.
+ * offer, and for measuring what the double itself allows.  A dom0 process
+ * under the double (LD_PRELOAD=$XENEMU_PRELOAD): libxenstore, libxengnttab
+ * and libxenevtchn, one thread.
  *
- *   blkfront-test-backend --domid N --devid D --image PATH
+ *   blkfront-test-backend --domid N --devid D
+ *       (--image PATH | --null [--size BYTES])
  *       [--max-queues Q] [--max-indirect SEGS] [--max-ring-order K]
+ *       [--poll-us US]
  *
  * Creates the backend area backend/vbd/N/D (type vbd, so it never meets
  * QEMU's qdisk watch) and the frontend area, then serves READ, WRITE,
  * INDIRECT and FLUSH_DISKCACHE until SIGTERM, when it removes both areas.
- * Deliberately simple: it trusts the frontend under test (validation is
- * the real backend's business, and hostile cases test that), and maps
- * each data page on its own.
+ * Defaults: 4 queues, 256 indirect segments, ring order 4.  --poll-us
+ * keeps looking at the rings for US microseconds after each batch of
+ * work before sleeping (default 0), as QEMU's IOThreads poll.
+ *
+ * --image: the disk is the file PATH.  Deliberately simple: it maps each
+ * data page on its own and preads or pwrites it.
+ *
+ * --null: no disk data, the ceiling for benchmarks of the rig.  Each
+ * request gets exactly the work a good backend must do with the double:
+ * one grant copy for the data (plus one for the descriptor pages of an
+ * indirect request), between the guest's pages and a scratch buffer of
+ * its queue; reads return whatever that buffer holds.  FLUSH_DISKCACHE
+ * is answered at once.  --size gives the disk size (K, M, G suffixes;
+ * default 256M).
+ *
+ * Both modes check every request (segment counts, sectors within a page
+ * and the disk) and answer BLKIF_RSP_ERROR to a bad one before moving any
+ * data; the hostile cases test real backends further.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -29,6 +47,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <xenevtchn.h>
@@ -39,6 +58,8 @@
 
 #define MAX_QUEUES 16
 #define MAX_RING_ORDER 4
+#define MAX_INDIRECT \
+    (BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST * BLKABI_SEGS_PER_INDIRECT_PAGE)
 
 typedef struct Queue {
     void *ring;
@@ -47,13 +68,24 @@ typedef struct Queue {
     uint32_t req_cons;
     uint32_t rsp_prod_pvt;
     int port;                    /* local port, -1 when unbound */
+    uint8_t *scratch;            /* --null: the data; kept across connections */
 } Queue;
 
-typedef struct Backend {
+typedef struct Backend Backend;
+
+/* Moves the data of @n checked segments starting at @sector. */
+typedef int MoveFn(Backend *b, Queue *q, bool write, uint64_t sector,
+                   const struct blkabi_segment *segs, unsigned int n);
+
+struct Backend {
     uint32_t domid, devid;
     unsigned int max_queues, max_indirect, max_order;
-    int fd;
+    int fd;                      /* the image; -1 with --null */
     uint64_t sectors;
+    MoveFn *move;
+    /* One request at a time: its indirect descriptors and grant copies. */
+    struct blkabi_segment *segs;
+    xengnttab_grant_copy_segment_t *copy;
     char be[128], fe[128];
     struct xs_handle *xs;
     xengnttab_handle *xgt;
@@ -62,7 +94,7 @@ typedef struct Backend {
     BlkProto proto;
     unsigned int order, nr_queues;
     Queue q[MAX_QUEUES];
-} Backend;
+};
 
 static volatile sig_atomic_t stop;
 
@@ -174,7 +206,9 @@ static void disconnect(Backend *b)
         if (q->ring) {
             xengnttab_unmap(b->xgt, q->ring, 1u << b->order);
         }
-        memset(q, 0, sizeof(*q));
+        q->ring = NULL;
+        q->sring = NULL;
+        q->req_cons = q->rsp_prod_pvt = 0;
         q->port = -1;
     }
     b->nr_queues = 0;
@@ -253,35 +287,136 @@ static int do_connect(Backend *b)
     return 0;
 }
 
-/* Copy between the image and one granted page. */
-static int do_segment(Backend *b, bool write, uint32_t gref, uint8_t first,
-                      uint8_t last, uint64_t *sector)
+static unsigned int seg_bytes(const struct blkabi_segment *s)
 {
-    size_t len = (size_t)(last - first + 1) * 512;
-    uint8_t *page;
-    ssize_t n;
-
-    if (first > last || last > 7 || *sector + len / 512 > b->sectors) {
-        return -1;
-    }
-    page = xengnttab_map_grant_ref(b->xgt, b->domid, gref,
-                                   write ? PROT_READ : PROT_READ | PROT_WRITE);
-    if (!page) {
-        return -1;
-    }
-    if (write) {
-        n = pwrite(b->fd, page + first * 512, len, (off_t)(*sector * 512));
-    } else {
-        n = pread(b->fd, page + first * 512, len, (off_t)(*sector * 512));
-    }
-    xengnttab_unmap(b->xgt, page, 1);
-    *sector += len / 512;
-    return n == (ssize_t)len ? 0 : -1;
+    return (s->last_sect - s->first_sect + 1) * 512;
 }
 
-static int16_t handle(Backend *b, const BlkWireReq *r, uint8_t *rsp_op)
+/* Segments within their page and, all together, within the disk. */
+static int check_segments(const Backend *b, uint64_t sector,
+                          const struct blkabi_segment *segs, unsigned int n)
 {
-    uint64_t sector = r->sector_number;
+    uint64_t total = 0;
+
+    for (unsigned int i = 0; i < n; i++) {
+        if (segs[i].first_sect > segs[i].last_sect || segs[i].last_sect > 7) {
+            return -1;
+        }
+        total += seg_bytes(&segs[i]) / 512;
+    }
+    /* Written so that no sector number near 2^64 can wrap. */
+    return sector <= b->sectors && total <= b->sectors - sector ? 0 : -1;
+}
+
+/* Run the @n grant copies in b->copy: 0 when every one of them worked. */
+static int grant_copy(Backend *b, unsigned int n)
+{
+    if (xengnttab_grant_copy(b->xgt, n, b->copy) < 0) {
+        return -1;
+    }
+    for (unsigned int i = 0; i < n; i++) {
+        if (b->copy[i].status != GNTST_okay) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* --image: map each page on its own and pread or pwrite it. */
+static int move_image(Backend *b, Queue *q, bool write, uint64_t sector,
+                      const struct blkabi_segment *segs, unsigned int n)
+{
+    (void)q;
+    for (unsigned int i = 0; i < n; i++) {
+        size_t off = (size_t)segs[i].first_sect * 512;
+        size_t len = seg_bytes(&segs[i]);
+        uint8_t *page;
+        ssize_t done;
+
+        page = xengnttab_map_grant_ref(b->xgt, b->domid, segs[i].gref,
+                                       write ? PROT_READ
+                                             : PROT_READ | PROT_WRITE);
+        if (!page) {
+            return -1;
+        }
+        if (write) {
+            done = pwrite(b->fd, page + off, len, (off_t)(sector * 512));
+        } else {
+            done = pread(b->fd, page + off, len, (off_t)(sector * 512));
+        }
+        xengnttab_unmap(b->xgt, page, 1);
+        if (done != (ssize_t)len) {
+            return -1;
+        }
+        sector += len / 512;
+    }
+    return 0;
+}
+
+/*
+ * --null: one grant copy for the whole request, its segments laid end to
+ * end in the queue's scratch buffer as a bounce buffer for the disk would
+ * hold them.  The sector only mattered to the checks.
+ */
+static int move_null(Backend *b, Queue *q, bool write, uint64_t sector,
+                     const struct blkabi_segment *segs, unsigned int n)
+{
+    size_t at = 0;
+
+    (void)sector;
+    for (unsigned int i = 0; i < n; i++) {
+        xengnttab_grant_copy_segment_t *c = &b->copy[i];
+        union xengnttab_copy_ptr guest = { .foreign = {
+            .ref = segs[i].gref,
+            .offset = segs[i].first_sect * 512,
+            .domid = b->domid,
+        } };
+        union xengnttab_copy_ptr local = { .virt = q->scratch + at };
+
+        c->len = seg_bytes(&segs[i]);
+        c->source = write ? guest : local;
+        c->dest = write ? local : guest;
+        c->flags = write ? GNTCOPY_source_gref : GNTCOPY_dest_gref;
+        at += c->len;
+    }
+    return grant_copy(b, n);
+}
+
+/* The descriptor pages of an indirect request into b->segs, one copy. */
+static int fetch_indirect(Backend *b, const BlkWireReq *r)
+{
+    size_t left = r->nr_segments * sizeof(struct blkabi_segment);
+    unsigned int npages = 0;
+
+    for (; left; npages++) {
+        size_t len = left < BLKABI_PAGE_SIZE ? left : BLKABI_PAGE_SIZE;
+
+        b->copy[npages] = (xengnttab_grant_copy_segment_t){
+            .source.foreign = { .ref = r->indirect_grefs[npages],
+                                .domid = b->domid },
+            .dest.virt = b->segs + npages * BLKABI_SEGS_PER_INDIRECT_PAGE,
+            .len = len,
+            .flags = GNTCOPY_source_gref,
+        };
+        left -= len;
+    }
+    return grant_copy(b, npages);
+}
+
+/* Check a READ or WRITE's segments, then move its data. */
+static int16_t do_rw(Backend *b, Queue *q, bool write, uint64_t sector,
+                     const struct blkabi_segment *segs, unsigned int n)
+{
+    if (check_segments(b, sector, segs, n) < 0 ||
+        b->move(b, q, write, sector, segs, n) < 0) {
+        return BLKIF_RSP_ERROR;
+    }
+    return BLKIF_RSP_OKAY;
+}
+
+static int16_t handle(Backend *b, Queue *q, const BlkWireReq *r,
+                      uint8_t *rsp_op)
+{
     uint8_t op = r->operation;
 
     *rsp_op = op;
@@ -292,45 +427,24 @@ static int16_t handle(Backend *b, const BlkWireReq *r, uint8_t *rsp_op)
             r->nr_segments > BLKIF_MAX_SEGMENTS_PER_REQUEST) {
             return BLKIF_RSP_ERROR;
         }
-        for (unsigned int i = 0; i < r->nr_segments; i++) {
-            if (do_segment(b, op == BLKIF_OP_WRITE, r->seg[i].gref,
-                           r->seg[i].first_sect, r->seg[i].last_sect,
-                           &sector) < 0) {
-                return BLKIF_RSP_ERROR;
-            }
-        }
-        return BLKIF_RSP_OKAY;
-    case BLKIF_OP_INDIRECT: {
-        unsigned int npages = (r->nr_segments + BLKABI_SEGS_PER_INDIRECT_PAGE
-                               - 1) / BLKABI_SEGS_PER_INDIRECT_PAGE;
-        struct blkabi_segment *segs;
-        int16_t status = BLKIF_RSP_OKAY;
-
+        return do_rw(b, q, op == BLKIF_OP_WRITE, r->sector_number, r->seg,
+                     r->nr_segments);
+    case BLKIF_OP_INDIRECT:
         if (!b->max_indirect || !r->nr_segments ||
             r->nr_segments > b->max_indirect ||
             (r->indirect_op != BLKIF_OP_READ &&
-             r->indirect_op != BLKIF_OP_WRITE)) {
+             r->indirect_op != BLKIF_OP_WRITE) ||
+            fetch_indirect(b, r) < 0) {
             return BLKIF_RSP_ERROR;
         }
-        segs = xengnttab_map_domain_grant_refs(b->xgt, npages, b->domid,
-                                               (uint32_t *)r->indirect_grefs,
-                                               PROT_READ);
-        if (!segs) {
-            return BLKIF_RSP_ERROR;
-        }
-        for (unsigned int i = 0; status == 0 && i < r->nr_segments; i++) {
-            struct blkabi_segment s = segs[i];
-
-            if (do_segment(b, r->indirect_op == BLKIF_OP_WRITE, s.gref,
-                           s.first_sect, s.last_sect, &sector) < 0) {
-                status = BLKIF_RSP_ERROR;
-            }
-        }
-        xengnttab_unmap(b->xgt, segs, npages);
-        return status;
-    }
+        return do_rw(b, q, r->indirect_op == BLKIF_OP_WRITE,
+                     r->sector_number, b->segs, r->nr_segments);
     case BLKIF_OP_FLUSH_DISKCACHE:
-        return fdatasync(b->fd) == 0 ? BLKIF_RSP_OKAY : BLKIF_RSP_ERROR;
+        /* --null has nothing to make durable. */
+        if (b->fd >= 0 && fdatasync(b->fd) < 0) {
+            return BLKIF_RSP_ERROR;
+        }
+        return BLKIF_RSP_OKAY;
     default:
         return BLKIF_RSP_EOPNOTSUPP;
     }
@@ -354,7 +468,7 @@ static void serve(Backend *b, Queue *q)
                               e + (q->req_cons & (q->nr_ents - 1)) * sz, &r);
             q->req_cons++;
             rsp.id = r.id;
-            rsp.status = handle(b, &r, &rsp.operation);
+            rsp.status = handle(b, q, &r, &rsp.operation);
             blkabi_encode_rsp(b->proto,
                               e + (q->rsp_prod_pvt & (q->nr_ents - 1)) * sz,
                               &rsp);
@@ -419,15 +533,102 @@ static void frontend_changed(Backend *b)
     }
 }
 
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+/*
+ * --poll-us: after the events, look at the rings for new requests until
+ * @us pass without any, as QEMU's IOThreads do (up to 32 us by default)
+ * before they sleep in poll().
+ */
+static void poll_rings(Backend *b, unsigned long us)
+{
+    uint64_t deadline = now_ns() + us * 1000;
+
+    while (us && !stop && now_ns() < deadline) {
+        for (unsigned int i = 0; i < b->nr_queues; i++) {
+            Queue *q = &b->q[i];
+
+            if (__atomic_load_n(&q->sring->req_prod, __ATOMIC_ACQUIRE) !=
+                q->req_cons) {
+                serve(b, q);
+                deadline = now_ns() + us * 1000;
+            }
+        }
+    }
+}
+
+/* BYTES with an optional K, M or G suffix; 0 when malformed. */
+static uint64_t parse_bytes(const char *s)
+{
+    static const char units[] = "KMG";
+    const char *unit;
+    char *end;
+    uint64_t v = strtoull(s, &end, 0);
+
+    unit = *end ? strchr(units, *end) : NULL;
+    if (unit) {
+        v <<= 10 * (unit - units + 1);
+        end++;
+    }
+    return end == s || *end ? 0 : v;
+}
+
+/* The disk: the image file, or with --null none, @size bytes of it. */
+static int open_disk(Backend *b, const char *image, uint64_t size)
+{
+    struct stat st;
+
+    if (!image) {
+        b->sectors = size / 512;
+        b->move = move_null;
+        return 0;
+    }
+    b->fd = open(image, O_RDWR);
+    if (b->fd < 0 || fstat(b->fd, &st) < 0) {
+        return -1;
+    }
+    b->sectors = (uint64_t)st.st_size / 512;
+    b->move = move_image;
+    return 0;
+}
+
+/* What one request at a time needs, and with --null a scratch per queue. */
+static void alloc_buffers(Backend *b)
+{
+    size_t segs = b->max_indirect > BLKIF_MAX_SEGMENTS_PER_REQUEST ?
+                  b->max_indirect : BLKIF_MAX_SEGMENTS_PER_REQUEST;
+
+    b->segs = calloc(segs, sizeof(*b->segs));
+    b->copy = calloc(segs, sizeof(*b->copy));
+    if (!b->segs || !b->copy) {
+        die("allocating buffers");
+    }
+    for (unsigned int i = 0; b->fd < 0 && i < b->max_queues; i++) {
+        b->q[i].scratch = calloc(segs, BLKABI_PAGE_SIZE);
+        if (!b->q[i].scratch) {
+            die("allocating scratch buffers");
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "domid", required_argument, NULL, 'd' },
         { "devid", required_argument, NULL, 'v' },
         { "image", required_argument, NULL, 'i' },
+        { "null", no_argument, NULL, 'z' },
+        { "size", required_argument, NULL, 's' },
         { "max-queues", required_argument, NULL, 'q' },
         { "max-indirect", required_argument, NULL, 'n' },
         { "max-ring-order", required_argument, NULL, 'o' },
+        { "poll-us", required_argument, NULL, 'p' },
         { NULL, 0, NULL, 0 },
     };
     Backend b = { .domid = 1, .devid = 51712, .max_queues = 4,
@@ -435,7 +636,10 @@ int main(int argc, char **argv)
                   .fd = -1 };
     struct sigaction sa = { .sa_handler = on_term };
     const char *image = NULL;
-    struct stat st;
+    bool null = false;
+    unsigned long poll_us = 0;
+    uint64_t size = 256ull << 20;
+    const char *size_arg = NULL;
     char fe_state[160];
     int c;
 
@@ -444,22 +648,25 @@ int main(int argc, char **argv)
         case 'd': b.domid = strtoul(optarg, NULL, 0); break;
         case 'v': b.devid = strtoul(optarg, NULL, 0); break;
         case 'i': image = optarg; break;
+        case 'z': null = true; break;
+        case 's': size_arg = optarg; size = parse_bytes(optarg); break;
         case 'q': b.max_queues = strtoul(optarg, NULL, 0); break;
         case 'n': b.max_indirect = strtoul(optarg, NULL, 0); break;
         case 'o': b.max_order = strtoul(optarg, NULL, 0); break;
+        case 'p': poll_us = strtoul(optarg, NULL, 0); break;
         default: return 2;
         }
     }
-    if (!image || !b.max_queues || b.max_queues > MAX_QUEUES ||
-        b.max_order > MAX_RING_ORDER) {
+    if (!image == !null || (size_arg && !null) || !size || size % 512 ||
+        !b.max_queues || b.max_queues > MAX_QUEUES ||
+        b.max_indirect > MAX_INDIRECT || b.max_order > MAX_RING_ORDER) {
         fprintf(stderr, "usage: see the comment of test-backend.c\n");
         return 2;
     }
-    b.fd = open(image, O_RDWR);
-    if (b.fd < 0 || fstat(b.fd, &st) < 0) {
+    if (open_disk(&b, image, size) < 0) {
         die(image);
     }
-    b.sectors = (uint64_t)st.st_size / 512;
+    alloc_buffers(&b);
     snprintf(b.be, sizeof(b.be), "/local/domain/0/backend/vbd/%u/%u",
              b.domid, b.devid);
     snprintf(b.fe, sizeof(b.fe), "/local/domain/%u/device/vbd/%u", b.domid,
@@ -507,6 +714,7 @@ int main(int argc, char **argv)
                 }
             }
         }
+        poll_rings(&b, poll_us);
     }
     disconnect(&b);
     xs_rm(b.xs, XBT_NULL, b.be);
