@@ -43,7 +43,7 @@ config=(
     --with-devices-i386=xen-pv-block
     --disable-docs --disable-install-blobs --audio-drv-list=
     --enable-tools --enable-werror
-    --enable-qcow1 --enable-qed --enable-linux-aio
+    --enable-qcow1 --enable-qed --enable-linux-aio --enable-linux-io-uring
     # 10.0's xen-pvh-common.c has unused functions without TPM (-Werror)
     --enable-tpm
     --with-pkgversion=xen-pv-block

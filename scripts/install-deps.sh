@@ -8,14 +8,15 @@ packages=(
     # configure makes a python venv (ensurepip is in python3-venv)
     build-essential pkg-config python3 python3-venv ninja-build meson
     libglib2.0-dev libpixman-1-dev libfdt-dev libxen-dev dpkg-dev xz-utils
-    libaio-dev ccache
+    libaio-dev liburing-dev ccache
     # fetching the source package and checking style
     ca-certificates git perl
     # the hypervisor test double and the reference backend
     qemu-system-xen xen-utils-4.17 xenstore-utils
     # tests (qemu-nbd serves a disk over NBD; valgrind checks QEMU under a
-    # hostile guest)
-    procps psmisc qemu-utils valgrind
+    # hostile guest and counts instructions for the benchmark, which plots
+    # with gnuplot)
+    procps psmisc qemu-utils valgrind gnuplot-nox
 )
 
 missing=()

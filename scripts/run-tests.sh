@@ -99,11 +99,12 @@ for base in 7.2 10.0; do
     run_suite fuzz-$base "$top/tests/check-fuzz.sh" "$qemu" "$xenemu"
     run_suite iothreads-$base "$top/tests/check-iothreads.sh" "$qemu" \
         "$xenemu"
+    run_suite engines-$base "$top/tests/check-engines.sh" "$qemu" "$xenemu"
 done
 
 # The sanitizer build (10.0 with ASan and UBSan): the qtests, the strict
-# blkfront suite, the hostile, failing-disk, loss-free, fuzz and IOThread
-# suites again, each failing on any report.
+# blkfront suite, the hostile, failing-disk, loss-free, fuzz, IOThread and
+# engine suites again, each failing on any report.
 san=$top/build/qemu-10.0
 san_qemu=$san/qemu-system-i386-san
 san_qtest=$san/qemu-build-san/tests/qtest
@@ -125,6 +126,8 @@ run_suite fuzz-san "$top/tests/check-sanitized.sh" \
 run_suite iothreads-san "$top/tests/check-sanitized.sh" \
     "$logdir/san-iothreads" "$top/tests/check-iothreads.sh" "$san_qemu" \
     "$xenemu"
+run_suite engines-san "$top/tests/check-sanitized.sh" \
+    "$logdir/san-engines" "$top/tests/check-engines.sh" "$san_qemu" "$xenemu"
 
 # The behaviour we share with stock QEMU, checked on stock QEMU of each base.
 for base in 7.2 10.0; do

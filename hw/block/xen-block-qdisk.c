@@ -17,6 +17,7 @@
 #include "hw/xen/xen-block.h"
 #include "block/block.h"
 #include "system/iothread.h"
+#include "trace.h"
 
 /* libxl's "params" formats and the QEMU drivers that read them. */
 static const struct {
@@ -91,12 +92,70 @@ static bool qdisk_parse_params(const char *params, const char **driver,
     return true;
 }
 
+/*
+ * How an image file is opened, best first.  Our data path only ever hands
+ * the host kernel QEMU's own bounce buffers, never pages the guest
+ * granted, so O_DIRECT cannot expose or corrupt another domain's memory
+ * whatever the storage does with a buffer after the I/O completes (what
+ * libxl's direct-io-safe guards against): it is the default, with native
+ * AIO.  A file system that refuses O_DIRECT gets io_uring on the host page
+ * cache, and a kernel that refuses io_uring the thread pool.
+ */
+static const struct {
+    bool direct;
+    const char *aio;
+} qdisk_engines[] = {
+    { true, "native" },
+    { false, "io_uring" },
+    { false, "threads" },
+};
+
+/*
+ * Open @target, an image file, with the first engine that works; the
+ * error is the last engine's.  @options is consumed.
+ */
+static BlockDriverState *qdisk_open_file(const char *target, QDict *options,
+                                         int flags, Error **errp)
+{
+    BlockDriverState *bs = NULL;
+    size_t i;
+
+    qdict_put_str(options, "file.driver", "file");
+    qdict_put_str(options, "file.filename", target);
+    /*
+     * An HVM guest's emulated disk may have the same image open until the
+     * guest unplugs it, so the image cannot be locked.
+     */
+    qdict_put_str(options, "file.locking", "off");
+    for (i = 0; i < ARRAY_SIZE(qdisk_engines) && !bs; i++) {
+        QDict *attempt = qdict_clone_shallow(options);
+        bool last = i == ARRAY_SIZE(qdisk_engines) - 1;
+        Error *local_err = NULL;
+
+        qdict_put_bool(attempt, "cache.direct", qdisk_engines[i].direct);
+        qdict_put_str(attempt, "file.aio", qdisk_engines[i].aio);
+        bs = bdrv_open(NULL, NULL, attempt, flags, &local_err);
+        if (bs) {
+            trace_xen_qdisk_engine(target, qdisk_engines[i].aio,
+                                   qdisk_engines[i].direct);
+        } else if (last) {
+            error_propagate(errp, local_err);
+        } else {
+            trace_xen_qdisk_engine_refused(target, qdisk_engines[i].aio,
+                                           qdisk_engines[i].direct,
+                                           error_get_pretty(local_err));
+            error_free(local_err);
+        }
+    }
+    qobject_unref(options);
+    return bs;
+}
+
 static BlockDriverState *qdisk_open_drive(QDict *opts, bool read_only,
                                           Error **errp)
 {
     const char *params = qdisk_opt(opts, "params");
     const char *driver, *target;
-    bool direct = qdisk_flag(opts, "direct-io-safe");
     int flags = read_only ? 0 : BDRV_O_RDWR;
     QDict *options;
 
@@ -113,28 +172,21 @@ static BlockDriverState *qdisk_open_drive(QDict *opts, bool read_only,
         qdict_put_str(options, "driver", driver);
     }
     qdict_put_bool(options, "read-only", read_only);
-    qdict_put_bool(options, "cache.direct", direct);
     qdict_put_bool(options, "cache.no-flush", false);
     /* Absent means allowed: libxl writes discard-enable=0 to forbid it. */
     if (!read_only && g_strcmp0(qdisk_opt(opts, "discard-enable"), "0")) {
         qdict_put_str(options, "discard", "unmap");
     }
     if (qdisk_target_is_url(target)) {
-        /* The block layer finds the protocol driver from the URL. */
+        /*
+         * The block layer finds the protocol driver from the URL; the
+         * toolstack's direct-io-safe is all we know of its caching.
+         */
+        qdict_put_bool(options, "cache.direct",
+                       qdisk_flag(opts, "direct-io-safe"));
         return bdrv_open(target, NULL, options, flags, errp);
     }
-
-    qdict_put_str(options, "file.driver", "file");
-    qdict_put_str(options, "file.filename", target);
-    /*
-     * An HVM guest's emulated disk may have the same image open until the
-     * guest unplugs it, so the image cannot be locked.
-     */
-    qdict_put_str(options, "file.locking", "off");
-    if (direct) {
-        qdict_put_str(options, "file.aio", "native");
-    }
-    return bdrv_open(NULL, NULL, options, flags, errp);
+    return qdisk_open_file(target, options, flags, errp);
 }
 
 static void qdisk_create(XenBackendInstance *backend, QDict *opts,
