@@ -4,10 +4,11 @@
 # the file system takes O_DIRECT; on the host page cache with io_uring
 # where it does not (ramfs); with the thread pool where the kernel also
 # refuses io_uring (kernel.io_uring_disabled, when the test may set it).
-# Each time: the engine QEMU reports (trace), the image's file descriptors
-# in /proc, the cache mode QMP shows (flushes still reach the image:
-# no-flush stays off), and the data a blkfront writes, read back and found
-# in the image.  An image that does not open is refused with the reason of
+# A block device likewise, through host_device.  Each time: the engine
+# QEMU reports (trace), the image's file descriptors in /proc, the one
+# block node QMP shows for a raw image and its cache mode (flushes still
+# reach the image: no-flush stays off), and the data a blkfront writes,
+# read back and found in the image.  An image that does not open is refused with the reason of
 # the last engine tried.  Prints TAP.
 #
 # Usage: check-engines.sh QEMU BUILD/xenemu
@@ -68,17 +69,19 @@ fds_direct() {
     [ $n -gt 0 ] || { echo "# no descriptor on $1"; return 1; }
 }
 
-# cache IMAGE DIRECT: QMP's cache mode of the node on IMAGE: writeback,
-# direct as given, no-flush off.
-cache() {
+# node IMAGE DRIVER DIRECT: QMP shows one block node on IMAGE, of DRIVER
+# (a raw image is served by its protocol node alone), with cache
+# writeback, direct as given and no-flush off.
+node() {
     qmp '{"execute": "query-named-block-nodes"}' | python3 -c '
 import json, sys
-want = {"writeback": True, "direct": sys.argv[2] == "1", "no-flush": False}
+want = {"writeback": True, "direct": sys.argv[3] == "1", "no-flush": False}
 nodes = [n for n in json.load(sys.stdin) if n["file"] == sys.argv[1]]
-ok = nodes and all(n["cache"] == want for n in nodes)
+ok = (len(nodes) == 1 and nodes[0]["drv"] == sys.argv[2] and
+      nodes[0]["cache"] == want)
 if not ok:
-    print("# cache modes:", [n["cache"] for n in nodes])
-sys.exit(0 if ok else 1)' "$1" "$2"
+    print("# nodes:", [(n["drv"], n["cache"]) for n in nodes])
+sys.exit(0 if ok else 1)' "$1" "$2" "$3"
 }
 
 # verify IMAGE: a pattern written, read back, and found in IMAGE.
@@ -87,9 +90,10 @@ verify() {
         grep -q '^verify=ok .* image=ok$'
 }
 
-# served IMAGE AIO DIRECT WHAT: the whole check for one image.
+# served IMAGE AIO DIRECT WHAT [DRIVER]: the whole check for one image
+# (a file unless DRIVER says otherwise).
 served() {
-    local image=$1 aio=$2 direct=$3 what=$4 fds=no
+    local image=$1 aio=$2 direct=$3 what=$4 driver=${5:-file} fds=no
     [ "$direct" = 1 ] && fds=yes
     start "$image"
     wait_backend 51712
@@ -100,8 +104,8 @@ served() {
     tap_result $? "$what: aio=$aio, direct=$direct"
     fds_direct "$image" $fds
     tap_result $? "$what: O_DIRECT on the image's descriptors: $fds"
-    cache "$image" "$direct"
-    tap_result $? "$what: cache writeback, direct=$direct, flushes kept"
+    node "$image" "$driver" "$direct"
+    tap_result $? "$what: one $driver node, cache writeback, direct=$direct, flushes kept"
     stop
 }
 
@@ -109,6 +113,15 @@ served() {
 disk=$(mktemp /var/tmp/xen-engines.XXXXXX)
 truncate -s 64M "$disk"
 served "$disk" native 1 "image on a disk"
+
+# A block device (a loop device over that image).
+if loop=$(losetup --find --show "$disk" 2>/dev/null); then
+    served "$loop" native 1 "block device" host_device
+    losetup -d "$loop"
+else
+    echo "ok $((tap_count + 1)) # skip no loop device here"
+    tap_count=$((tap_count + 1))
+fi
 rm -f "$disk"
 
 # ramfs refuses O_DIRECT.
