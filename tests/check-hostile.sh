@@ -61,7 +61,8 @@ tap_result $? "hostile write-readonly: refused, QEMU serves on"
 hostile xvda state-flap 1000
 tap_result $? "hostile state-flap 1000: QEMU serves on"
 for vdev in xvda xvdd; do
-    for c in barrier-then-read bad-last-grant read-bad-grant gref-twice; do
+    for c in barrier-then-read bad-last-grant read-bad-grant write-bad-grant \
+             gref-twice; do
         hostile "$vdev" "$c"
         tap_result $? "hostile $c on $vdev: answered per contract"
     done

@@ -29,8 +29,11 @@ QEMU_BUILD_BUG_ON(XEN_BLOCK_MAX_INDIRECT_SEGMENTS !=
  * memory is only touched as far as requests actually reach.
  */
 #define XEN_BLOCK_BOUNCE_BUDGET (64 * MiB)
-/* Segments of completed reads copied to the guest in one grant copy. */
-#define XEN_BLOCK_READ_BATCH 128
+/*
+ * Segments copied in one grant copy: of the writes taken in one pass over
+ * the ring, or of the reads completed around the same time.
+ */
+#define XEN_BLOCK_COPY_BATCH 128
 
 typedef struct XenBlockQueue XenBlockQueue;
 typedef struct XenBlockGrantCache XenBlockGrantCache;
@@ -38,7 +41,8 @@ typedef struct XenBlockGrantCache XenBlockGrantCache;
 typedef struct XenBlockRequest {
     XenBlockQueue *queue;
     QSLIST_ENTRY(XenBlockRequest) free_link;
-    QSIMPLEQ_ENTRY(XenBlockRequest) read_link;
+    /* On the queue's taken list, then on its reads list. */
+    QSIMPLEQ_ENTRY(XenBlockRequest) link;
 
     uint64_t id;
     /* The operation echoed in the response. */
@@ -50,6 +54,8 @@ typedef struct XenBlockRequest {
     uint64_t nr_sectors;
     unsigned int nr_segs;
     size_t size;
+    /* The data to write is in the bounce buffer already. */
+    bool copied;
 
     /* The slot's preallocated arrays and bounce buffer. */
     XenBlkSeg *segs;
@@ -89,9 +95,16 @@ struct XenBlockQueue {
     unsigned int nr_busy;
     /* In xen_block_handle_requests(), which pushes responses at its end. */
     bool in_handler;
+    /*
+     * Requests taken off the ring in this pass, in ring order, submitted
+     * together once the data of their writes is in (taken_segs segments
+     * of it, copied with one grant copy).
+     */
+    QSIMPLEQ_HEAD(, XenBlockRequest) taken;
+    unsigned int taken_segs;
     /* Completed reads whose data the bottom half copies to the guest. */
     QSIMPLEQ_HEAD(, XenBlockRequest) reads;
-    XenDeviceGrantCopySegment read_batch[XEN_BLOCK_READ_BATCH];
+    XenDeviceGrantCopySegment copy_batch[XEN_BLOCK_COPY_BATCH];
 
     unsigned int nr_requests;
     XenBlockRequest *requests;
@@ -158,5 +171,7 @@ int16_t xen_block_parse(XenBlockRequest *req, const XenBlkReqCopy *copy);
 void xen_block_submit(XenBlockRequest *req);
 /* Grant copy of the data: to the guest for reads, from it otherwise. */
 bool xen_block_request_copy_data(XenBlockRequest *req);
+/* Whether @req writes data that a batch of the taken requests copies in. */
+bool xen_block_request_batches_write(XenBlockRequest *req);
 
 #endif /* HW_BLOCK_DATAPLANE_XEN_BLOCK_INTERNAL_H */

@@ -78,6 +78,18 @@ bool xen_block_request_copy_data(XenBlockRequest *req)
                                    req->nr_segs, "");
 }
 
+/*
+ * Writes and flushes with data, unless mapped persistent grants serve them
+ * (nothing to gain from a batch) or they are too big for one.  A barrier's
+ * data comes in only after its flush.
+ */
+bool xen_block_request_batches_write(XenBlockRequest *req)
+{
+    return (req->op == BLKIF_OP_WRITE ||
+            (req->op == BLKIF_OP_FLUSH_DISKCACHE && req->nr_segs)) &&
+           !req->queue->grants && req->nr_segs <= XEN_BLOCK_COPY_BATCH;
+}
+
 /* Fetch the segment descriptors of an indirect request into req->segs. */
 static bool xen_block_fetch_indirect(XenBlockRequest *req,
                                      const XenBlkIndirectReq32 *ind)
@@ -213,6 +225,7 @@ int16_t xen_block_parse(XenBlockRequest *req, const XenBlkReqCopy *copy)
     req->secure = false;
     req->nr_segs = 0;
     req->size = 0;
+    req->copied = false;
 
     switch (op) {
     case BLKIF_OP_READ:
@@ -334,7 +347,7 @@ static void xen_block_write(XenBlockRequest *req, BdrvRequestFlags flags)
 {
     BlockBackend *blk = req->queue->dataplane->blk;
 
-    if (!xen_block_request_copy_data(req)) {
+    if (!req->copied && !xen_block_request_copy_data(req)) {
         xen_block_request_complete(req, BLKIF_RSP_ERROR);
         return;
     }

@@ -147,25 +147,25 @@ static void xen_block_copy_reads(XenBlockQueue *q)
         Error *local_err = NULL;
 
         /* Mapped persistent grants gain nothing from a batch. */
-        if (q->grants || req->nr_segs > XEN_BLOCK_READ_BATCH) {
-            QSIMPLEQ_REMOVE_HEAD(&q->reads, read_link);
+        if (q->grants || req->nr_segs > XEN_BLOCK_COPY_BATCH) {
+            QSIMPLEQ_REMOVE_HEAD(&q->reads, link);
             xen_block_request_finish(req, xen_block_request_copy_data(req) ?
                                           BLKIF_RSP_OKAY : BLKIF_RSP_ERROR);
             continue;
         }
         for (next = req;
-             next && nr_segs + next->nr_segs <= XEN_BLOCK_READ_BATCH;
-             next = QSIMPLEQ_NEXT(next, read_link)) {
-            memcpy(&q->read_batch[nr_segs], next->copy,
-                   next->nr_segs * sizeof(q->read_batch[0]));
+             next && nr_segs + next->nr_segs <= XEN_BLOCK_COPY_BATCH;
+             next = QSIMPLEQ_NEXT(next, link)) {
+            memcpy(&q->copy_batch[nr_segs], next->copy,
+                   next->nr_segs * sizeof(q->copy_batch[0]));
             nr_segs += next->nr_segs;
         }
-        xen_device_copy_grant_refs(q->dataplane->xendev, true, q->read_batch,
+        xen_device_copy_grant_refs(q->dataplane->xendev, true, q->copy_batch,
                                    nr_segs, &local_err);
         while (req != next) {
             int16_t status = BLKIF_RSP_OKAY;
 
-            QSIMPLEQ_REMOVE_HEAD(&q->reads, read_link);
+            QSIMPLEQ_REMOVE_HEAD(&q->reads, link);
             if (local_err && !xen_block_request_copy_data(req)) {
                 status = BLKIF_RSP_ERROR;
             }
@@ -177,21 +177,76 @@ static void xen_block_copy_reads(XenBlockQueue *q)
 }
 
 /*
- * The read's data is in its bounce buffer.  While other requests are in
- * flight the data is copied by the bottom half, together with that of the
- * reads completing around this one.
+ * The read's data is in its bounce buffer.  Reads that complete while the
+ * ring handler runs (the engine may complete them as they are submitted)
+ * are copied at its end, all together; while other requests are in flight
+ * the bottom half copies the data, together with that of the reads
+ * completing around this one.
  */
 void xen_block_request_complete_read(XenBlockRequest *req)
 {
     XenBlockQueue *q = req->queue;
 
-    if (q->nr_busy > 1 && !q->in_handler) {
-        QSIMPLEQ_INSERT_TAIL(&q->reads, req, read_link);
-        qemu_bh_schedule(q->bh);
+    if (q->in_handler || q->nr_busy > 1) {
+        QSIMPLEQ_INSERT_TAIL(&q->reads, req, link);
+        if (!q->in_handler) {
+            qemu_bh_schedule(q->bh);
+        }
         return;
     }
     xen_block_request_complete(req, xen_block_request_copy_data(req) ?
                                     BLKIF_RSP_OKAY : BLKIF_RSP_ERROR);
+}
+
+/*
+ * Submit the requests taken in this pass, in ring order, after copying in
+ * the data of their writes with one grant copy.  A failed copy is done
+ * again request by request to find the writes that fail: copying from the
+ * guest twice is harmless.
+ */
+static void xen_block_submit_taken(XenBlockQueue *q)
+{
+    XenBlockRequest *req;
+    Error *local_err = NULL;
+    unsigned int nr_segs = 0;
+
+    QSIMPLEQ_FOREACH(req, &q->taken, link) {
+        if (xen_block_request_batches_write(req)) {
+            memcpy(&q->copy_batch[nr_segs], req->copy,
+                   req->nr_segs * sizeof(q->copy_batch[0]));
+            nr_segs += req->nr_segs;
+        }
+    }
+    assert(nr_segs == q->taken_segs);
+    if (nr_segs) {
+        xen_device_copy_grant_refs(q->dataplane->xendev, false,
+                                   q->copy_batch, nr_segs, &local_err);
+    }
+    while ((req = QSIMPLEQ_FIRST(&q->taken))) {
+        QSIMPLEQ_REMOVE_HEAD(&q->taken, link);
+        if (xen_block_request_batches_write(req)) {
+            if (local_err && !xen_block_request_copy_data(req)) {
+                xen_block_request_finish(req, BLKIF_RSP_ERROR);
+                continue;
+            }
+            req->copied = true;
+        }
+        xen_block_submit(req);
+    }
+    q->taken_segs = 0;
+    error_free(local_err);
+}
+
+/* Take @req for submission at the end of the pass, or sooner. */
+static void xen_block_take(XenBlockQueue *q, XenBlockRequest *req)
+{
+    if (xen_block_request_batches_write(req)) {
+        if (q->taken_segs + req->nr_segs > XEN_BLOCK_COPY_BATCH) {
+            xen_block_submit_taken(q);
+        }
+        q->taken_segs += req->nr_segs;
+    }
+    QSIMPLEQ_INSERT_TAIL(&q->taken, req, link);
 }
 
 /* A barrier starts once it is the only request in flight. */
@@ -263,12 +318,14 @@ bool xen_block_handle_requests(XenBlockQueue *q)
                 continue;
             }
             if (req->op == BLKIF_OP_WRITE_BARRIER) {
+                /* It waits for the requests taken before it. */
+                xen_block_submit_taken(q);
                 q->barrier = req;
                 q->barrier_submitted = false;
                 xen_block_start_barrier(q);
                 break;
             }
-            xen_block_submit(req);
+            xen_block_take(q, req);
         }
 
         /* Let the context serve other events, then go on. */
@@ -285,6 +342,7 @@ bool xen_block_handle_requests(XenBlockQueue *q)
             break;
         }
     }
+    xen_block_submit_taken(q);
     xen_blk_io_unplug(dp->blk);
 
 out:
@@ -292,6 +350,7 @@ out:
         trace_xen_block_dataplane_handled(q, RING_SIZE(ring) - budget,
                                           ring->req_cons);
     }
+    xen_block_copy_reads(q);
     q->in_handler = false;
     xen_block_push_responses(q);
     xen_aio_context_release(q->ctx);
@@ -414,6 +473,7 @@ bool xen_block_queue_init(XenBlockQueue *q, const XenBlockRingConf *rc,
         return false;
     }
     QSLIST_INIT(&q->free_requests);
+    QSIMPLEQ_INIT(&q->taken);
     QSIMPLEQ_INIT(&q->reads);
     if (dp->conf.persistent_grants) {
         q->grants = xen_block_grant_cache_new(dp->xendev,

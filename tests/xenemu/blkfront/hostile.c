@@ -516,6 +516,52 @@ static int run_read_bad_grant(Hostile *h)
 }
 
 /*
+ * write-bad-grant: three one-page WRITEs of a new pattern kicked together,
+ * the middle one from a bad grant reference.  It fails and leaves its page
+ * of the disk as it was; the other two write theirs (a backend that copies
+ * the data of the writes it takes in one batch must not fail them, nor
+ * write stale data, when the batch fails).
+ */
+static int run_write_bad_grant(Hostile *h)
+{
+    uint64_t fill = h->o->seed ^ 0xbeef;
+    uint8_t buf[3 * PAGE], want[PAGE];
+    Blkfront *bf;
+    CaseReq r[3];
+    bool data_ok;
+    int answered;
+
+    if (connect_patterned(h, buf, sizeof(buf), &bf) < 0) {
+        return -EIO;
+    }
+    for (unsigned int i = 0; i < 3; i++) {
+        rw_req(&r[i], i == 1 ? "WRITE page 1, never granted" :
+                      i ? "WRITE page 2" : "WRITE page 0",
+               BLKIF_OP_WRITE, i * PAGE / 512, 1, 0, 7);
+        r[i].expect = BLKIF_RSP_OKAY;
+        r[i].fill_seed = fill;
+    }
+    r[1].bad_gref = NEVER_GRANTED;
+    r[1].expect = BLKIF_RSP_ERROR;
+    answered = issue(h, bf, r, 3);
+    if (answered < 0) {
+        blkfront_disconnect(bf);
+        return answered;
+    }
+    for (unsigned int i = 0; i < 3; i++) {
+        report(h, i, &r[i]);
+    }
+    /* Pages 0 and 2 hold what their slot held; page 1 the old pattern. */
+    blk_pattern_fill(want, 0, PAGE, fill);
+    data_ok = pattern_io(bf, BLKIF_OP_READ, buf, sizeof(buf), 0) &&
+              !memcmp(buf, want, PAGE) && !memcmp(buf + 2 * PAGE, want, PAGE) &&
+              blk_pattern_check(buf + PAGE, PAGE, PAGE, h->o->seed) < 0;
+    printf("write-data=%s\n", data_ok ? "ok" : "wrong");
+    h->contract &= data_ok;
+    return finish(h, bf, answered == 3);
+}
+
+/*
  * gref-twice: requests whose two segments name the same grant, each half
  * of its page.  The WRITE takes the disk's first 4 KiB from the page as
  * it is; the READ puts the disk's two halves the other way round in the
@@ -952,6 +998,8 @@ static const Case cases[] = {
       run_bad_last_grant },
     { "read-bad-grant", "3 READs at once, one with a bad grant", NULL,
       run_read_bad_grant },
+    { "write-bad-grant", "3 WRITEs at once, one with a bad grant", NULL,
+      run_write_bad_grant },
     { "gref-twice", "2 segments of one request in one grant, each half",
       NULL, run_gref_twice },
     { "flood", "refused requests for N s, whatever the state (N)", NULL,
