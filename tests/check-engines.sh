@@ -1,15 +1,16 @@
 #!/bin/bash
-# How a qdisk created from a libxl-style backend area opens its image
-# (libxl's default: no direct-io-safe): with O_DIRECT and native AIO where
-# the file system takes O_DIRECT; on the host page cache with io_uring
-# where it does not (ramfs); with the thread pool where the kernel also
-# refuses io_uring (kernel.io_uring_disabled, when the test may set it).
-# A block device likewise, through host_device.  Each time: the engine
-# QEMU reports (trace), the image's file descriptors in /proc, the one
-# block node QMP shows for a raw image and its cache mode (flushes still
-# reach the image: no-flush stays off), and the data a blkfront writes,
-# read back and found in the image.  An image that does not open is refused with the reason of
-# the last engine tried.  Prints TAP.
+# How a qdisk created from a libxl-style backend area opens its image: on
+# the host page cache with io_uring by default; with O_DIRECT and native
+# AIO where the toolstack wrote direct-io-safe=1 or the image is on tmpfs
+# (when the kernel takes O_DIRECT there); on the page cache where the file
+# system refuses O_DIRECT (ramfs); with the thread pool where the kernel
+# also refuses io_uring (kernel.io_uring_disabled, when the test may set
+# it).  A block device likewise, through host_device.  Each time: the
+# engine QEMU reports (trace), the image's file descriptors in /proc, the
+# one block node QMP shows for a raw image and its cache mode (flushes
+# still reach the image: no-flush stays off), and the data a blkfront
+# writes, read back and found in the image.  An image that does not open
+# is refused with the reason of the last engine tried.  Prints TAP.
 #
 # Usage: check-engines.sh QEMU BUILD/xenemu
 set -uo pipefail
@@ -21,9 +22,10 @@ BE=/local/domain/0/backend/qdisk/1
 FE=/local/domain/1/device/vbd
 blkfront=("$xenemu/xen-blkfront" --domid 1 --timeout 30 --vdev xvda)
 
-# start IMAGE: QEMU serves the qdisk area of IMAGE, tracing its engine.
+# start IMAGE [DIRECT_IO_SAFE]: QEMU serves the qdisk area of IMAGE,
+# tracing its engine.
 start() {
-    libxl_disk_add 51712 xvda "$1" w 1
+    libxl_disk_add 51712 xvda "$1" w 1 "${2:-0}"
     LD_PRELOAD=$XENEMU_PRELOAD "$qemu" -machine xenpv -xen-domid 1 \
         -xen-attach -nodefaults -display none \
         -qmp "unix:$work/qmp.sock,server=on,wait=off" \
@@ -90,12 +92,12 @@ verify() {
         grep -q '^verify=ok .* image=ok$'
 }
 
-# served IMAGE AIO DIRECT WHAT [DRIVER]: the whole check for one image
-# (a file unless DRIVER says otherwise).
+# served IMAGE AIO DIRECT WHAT [DRIVER [DIRECT_IO_SAFE]]: the whole check
+# for one image (a file unless DRIVER says otherwise).
 served() {
     local image=$1 aio=$2 direct=$3 what=$4 driver=${5:-file} fds=no
     [ "$direct" = 1 ] && fds=yes
-    start "$image"
+    start "$image" "${6:-0}"
     wait_backend 51712
     tap_result $? "$what: the disk is offered"
     verify "$image"
@@ -109,30 +111,44 @@ served() {
     stop
 }
 
-# A file system on a block device (here /var/tmp's) takes O_DIRECT.
+# A file system on a block device (here /var/tmp's), and a block device
+# (a loop device over that image).
 disk=$(mktemp /var/tmp/xen-engines.XXXXXX)
 truncate -s 64M "$disk"
-served "$disk" native 1 "image on a disk"
-
-# A block device (a loop device over that image).
+served "$disk" io_uring 0 "image on a disk"
+served "$disk" native 1 "image on a disk, direct-io-safe" file 1
 if loop=$(losetup --find --show "$disk" 2>/dev/null); then
-    served "$loop" native 1 "block device" host_device
+    served "$loop" io_uring 0 "block device" host_device
+    served "$loop" native 1 "block device, direct-io-safe" host_device 1
     losetup -d "$loop"
 else
-    echo "ok $((tap_count + 1)) # skip no loop device here"
-    tap_count=$((tap_count + 1))
+    for _ in 1 2; do
+        echo "ok $((tap_count + 1)) # skip no loop device here"
+        tap_count=$((tap_count + 1))
+    done
 fi
 rm -f "$disk"
+
+# tmpfs, where the kernel takes O_DIRECT (Linux 6.6 and later).
+shm=$(mktemp /dev/shm/xen-engines.XXXXXX)
+truncate -s 64M "$shm"
+if dd if=/dev/zero of="$shm" bs=4k count=1 oflag=direct conv=notrunc \
+        status=none 2>/dev/null; then
+    served "$shm" native 1 "image on tmpfs"
+else
+    served "$shm" io_uring 0 "image on tmpfs (no O_DIRECT here)"
+fi
+rm -f "$shm"
 
 # ramfs refuses O_DIRECT.
 mkdir "$work/ramfs"
 if mount -t ramfs ramfs "$work/ramfs" 2>/dev/null; then
     ram=$work/ramfs/disk.img
     truncate -s 64M "$ram"
-    served "$ram" io_uring 0 "image on ramfs"
+    served "$ram" io_uring 0 "image on ramfs, direct-io-safe" file 1
     grep -q "^xen_qdisk_engine_refused $ram aio=native direct=1: .*O_DIRECT" \
         "$work/qemu.log"
-    tap_result $? "image on ramfs: O_DIRECT refused first, saying why"
+    tap_result $? "image on ramfs, direct-io-safe: O_DIRECT refused first, saying why"
 
     knob=/proc/sys/kernel/io_uring_disabled
     if old=$(cat $knob 2>/dev/null) && echo 2 2>/dev/null > $knob; then

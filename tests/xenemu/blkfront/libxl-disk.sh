@@ -3,15 +3,15 @@
 # The backend areas are under $BE (/local/domain/0/backend/qdisk/1), the
 # frontend areas under $FE (/local/domain/1/device/vbd).
 
-# libxl_disk_add DEVID VDEV IMAGE MODE DISCARD: the backend and frontend
-# areas as libxl writes them; online and state last, since QEMU acts on
-# state=1 at once.
+# libxl_disk_add DEVID VDEV IMAGE MODE DISCARD [DIRECT_IO_SAFE]: the
+# backend and frontend areas as libxl writes them (direct-io-safe 0 unless
+# given); online and state last, since QEMU acts on state=1 at once.
 libxl_disk_add() {
     local be=$BE/$1 fe=$FE/$1
     xenstore-write $be/frontend $fe $be/frontend-id 1 $be/removable 0 \
         $be/bootable 1 $be/dev $2 $be/type qdisk $be/mode $4 \
         $be/device-type disk $be/params aio:$3 $be/discard-enable $5 \
-        $be/direct-io-safe 0 &&
+        $be/direct-io-safe ${6:-0} &&
     xenstore-write $fe/backend $be $fe/backend-id 0 $fe/state 1 \
         $fe/virtual-device $1 $fe/device-type disk &&
     xenstore-chmod -r $fe n1 r0 &&
