@@ -16,11 +16,17 @@
 #               from a libxl-style backend area (libxl's default qdisk:
 #               params=aio:IMAGE, no direct-io-safe), so each QEMU picks its
 #               own drive options and IOThread
-#   --queues    QEMU 10.0, stock (one ring) against ours with 1, 2 and 4
-#               queues in one IOThread, 2 and 4 queues over 2 IOThreads, 1
-#               and 4 queues with persistent grants
-#   --engines   ours on 10.0 with each I/O engine and cache mode the drive
-#               can take, against aio=threads on the host page cache
+#   --queues    QEMU 10.0, stock (one ring, thread pool) against ours with
+#               1, 2 and 4 queues in one IOThread, 2 and 4 queues over 2
+#               IOThreads, 1 and 4 queues with persistent grants (ours
+#               with O_DIRECT and native AIO, as its qdisk path opens an
+#               image on tmpfs)
+#   --engines   ours on 10.0 with each I/O engine and cache mode a raw
+#               drive can take, the last without the raw format node, and
+#               the qdisk path, against aio=threads on the host page cache
+#   --polling   ours on 10.0 with its IOThread polling adaptively up to 32
+#               us (QEMU's default), not polling, and up to 256 us, at
+#               queue depths 1 and 32
 #   --ceiling   the rig's limit: blkfront-test-backend --null (the same
 #               grant copies and event channels, no disk) against ours on
 #               each base with a null-co drive
@@ -65,6 +71,7 @@ while [ $# -gt 0 ]; do
     --queues) mode=queues; shift ;;
     --engines) mode=engines; shift ;;
     --ceiling) mode=ceiling; shift ;;
+    --polling) mode=polling; shift ;;
     --depths) [ $# -ge 2 ] || usage; mode=depths; plot=$(realpath -m "$2")
               shift 2 ;;
     --ext4) ext4=1; shift ;;
@@ -78,13 +85,16 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-# Each configuration is "name|kind|binary|drive options|-device", and they
-# take turns within a round.  Kinds: qdisk (a libxl-style backend area;
-# QEMU makes drive and device), device (-drive and -device; IOThreads io0
-# and io1 exist), null (blkfront-test-backend --null).  Ratios are
+# Each configuration is "name|kind|binary|drive options|-device|io0
+# options", and they take turns within a round.  Kinds: qdisk (a
+# libxl-style backend area; QEMU makes drive and device), device (-drive
+# and -device; IOThreads io0, with the options given, and io1 exist), null
+# (blkfront-test-backend --null).  Ratios are
 # "column/column|label" (columns from 0).
 disk='xen-disk,vdev=xvda,drive=d0,iothread=io0'
 raw='format=raw,cache=writeback,aio=threads'
+# What the qdisk path opens an image on tmpfs with.
+memimg='driver=file,cache=none,aio=native'
 spread() {
     echo '{"driver": "xen-disk", "vdev": "xvda", "drive": "d0",' \
          "\"max-queues\": $1, \"iothread-vq-mapping\":" \
@@ -104,13 +114,13 @@ bases|depths)
 queues)
     configs=(
         "stock|device|$stock100|$raw|$disk"
-        "1q|device|$ours100|$raw|$disk,max-queues=1"
-        "2q|device|$ours100|$raw|$disk,max-queues=2"
-        "4q|device|$ours100|$raw|$disk,max-queues=4"
-        "2q 2io|device|$ours100|$raw|$(spread 2)"
-        "4q 2io|device|$ours100|$raw|$(spread 4)"
-        "1q pers|device|$ours100|$raw|$disk,max-queues=1,persistent-grants=on"
-        "4q pers|device|$ours100|$raw|$disk,max-queues=4,persistent-grants=on"
+        "1q|device|$ours100|$memimg|$disk,max-queues=1"
+        "2q|device|$ours100|$memimg|$disk,max-queues=2"
+        "4q|device|$ours100|$memimg|$disk,max-queues=4"
+        "2q 2io|device|$ours100|$memimg|$(spread 2)"
+        "4q 2io|device|$ours100|$memimg|$(spread 4)"
+        "1q pers|device|$ours100|$memimg|$disk,max-queues=1,persistent-grants=on"
+        "4q pers|device|$ours100|$memimg|$disk,max-queues=4,persistent-grants=on"
     )
     ratios=("1/0|1q/stock" "3/1|4q/1q" "5/1|4q 2io/1q" "6/1|1q pers/1q"
             "7/3|4q pers/4q")
@@ -121,9 +131,19 @@ engines)
         "io_uring|device|$ours100|format=raw,cache=writeback,aio=io_uring|$disk"
         "native dio|device|$ours100|format=raw,cache=none,aio=native|$disk"
         "io_uring dio|device|$ours100|format=raw,cache=none,aio=io_uring|$disk"
+        "file native dio|device|$ours100|$memimg|$disk"
         "qdisk|qdisk|$ours100"
     )
-    ratios=("1/0|io_uring" "2/0|native dio" "3/0|io_uring dio" "4/0|qdisk")
+    ratios=("1/0|io_uring" "2/0|native dio" "3/0|io_uring dio"
+            "4/0|file native dio" "5/0|qdisk")
+    ;;
+polling)
+    configs=(
+        "poll 32us|device|$ours100|$memimg|$disk"
+        "no polling|device|$ours100|$memimg|$disk|,poll-max-ns=0"
+        "poll 256us|device|$ours100|$memimg|$disk|,poll-max-ns=262144"
+    )
+    ratios=("1/0|none/32us" "2/0|256us/32us")
     ;;
 ceiling)
     nullco='driver=null-co,size=256M'
@@ -137,7 +157,13 @@ ceiling)
 esac
 
 # name|blkfront bench options
-if [ $mode = depths ]; then
+if [ $mode = polling ]; then
+    cases=(
+        "4K random read QD1|--rw randread --bs 4K --qd 1"
+        "4K random write QD1|--rw randwrite --bs 4K --qd 1"
+        "4K random read QD32|--rw randread --bs 4K --qd 32"
+    )
+elif [ $mode = depths ]; then
     cases=()
     for qd in 1 2 4 8 16 32 64 128; do
         cases+=("4K random read QD$qd|--rw randread --bs 4K --qd $qd")
@@ -173,12 +199,12 @@ backend_state() {
         xenstore-read "$be/state" 2>/dev/null
 }
 
-# Start configuration @1 (kind|binary|drive|device) under the command
+# Start configuration @1 (kind|binary|drive|device|io0) under the command
 # prefix in $wrap (valgrind, or nothing); sets $backend_pid once the
 # backend waits for the frontend (InitWait).
 start_backend() {
-    local kind binary drive device
-    IFS='|' read -r kind binary drive device <<< "$1"
+    local kind binary drive device io0
+    IFS='|' read -r kind binary drive device io0 <<< "$1"
     case $kind in
     qdisk)
         BE=$be_dir/qdisk/1 FE=$fe_dir libxl_disk_add "$devid" xvda "$image" \
@@ -190,7 +216,8 @@ start_backend() {
     device)
         LD_PRELOAD=$XENEMU_PRELOAD ${wrap[@]+"${wrap[@]}"} "$binary" \
             -machine xenpv -xen-domid 1 -xen-attach -nodefaults \
-            -display none -object iothread,id=io0 -object iothread,id=io1 \
+            -display none -object "iothread,id=io0$io0" \
+            -object iothread,id=io1 \
             -drive "if=none,id=d0,file=$image,$drive" \
             -device "$device" 2>/dev/null &
         ;;
