@@ -26,6 +26,7 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "system/block-backend.h"
+#include "hw/xen/xen-compat.h"
 #include "xen-block-internal.h"
 #include "hw/block/trace.h"
 
@@ -317,7 +318,8 @@ static const char *xen_block_op_name(uint8_t op)
     }
 }
 
-static void xen_block_io_done(XenBlockRequest *req, int ret)
+/* Account one step of @req, which returned @ret, and report a failure. */
+static int xen_block_io_done(XenBlockRequest *req, int ret)
 {
     XenBlockDataPlane *dp = req->queue->dataplane;
     BlockAcctStats *stats = blk_get_stats(dp->blk);
@@ -330,121 +332,106 @@ static void xen_block_io_done(XenBlockRequest *req, int ret)
     } else {
         block_acct_done(stats, &req->acct);
     }
+    return ret;
 }
 
-static void xen_block_done(void *opaque, int ret)
-{
-    XenBlockRequest *req = opaque;
-
-    xen_block_io_done(req, ret);
-    xen_block_request_complete(req, ret < 0 ? BLKIF_RSP_ERROR :
-                                              BLKIF_RSP_OKAY);
-}
-
-static void xen_block_write_done(void *opaque, int ret);
-
-static void xen_block_write(XenBlockRequest *req, BdrvRequestFlags flags)
+static int coroutine_fn xen_block_co_write(XenBlockRequest *req,
+                                           BdrvRequestFlags flags)
 {
     BlockBackend *blk = req->queue->dataplane->blk;
 
     if (!req->copied && !xen_block_request_copy_data(req)) {
-        xen_block_request_complete(req, BLKIF_RSP_ERROR);
-        return;
+        return -EFAULT;
     }
     qemu_iovec_init_buf(&req->qiov, req->buf, req->size);
     block_acct_start(blk_get_stats(blk), &req->acct, req->size,
                      BLOCK_ACCT_WRITE);
-    blk_aio_pwritev(blk, req->sector * BDRV_SECTOR_SIZE, &req->qiov, flags,
-                    xen_block_write_done, req);
+    return xen_block_io_done(req, blk_co_pwritev(blk,
+                                                 req->sector *
+                                                 BDRV_SECTOR_SIZE,
+                                                 req->size, &req->qiov,
+                                                 flags));
 }
 
-static void xen_block_flush_done(void *opaque, int ret)
-{
-    XenBlockRequest *req = opaque;
-
-    xen_block_io_done(req, ret);
-    if (ret >= 0 && req->op == BLKIF_OP_WRITE_BARRIER && req->size) {
-        xen_block_write(req, BDRV_REQ_FUA);
-        return;
-    }
-    xen_block_request_complete(req, ret < 0 ? BLKIF_RSP_ERROR :
-                                              BLKIF_RSP_OKAY);
-}
-
-static void xen_block_flush(XenBlockRequest *req)
+static int coroutine_fn xen_block_co_flush(XenBlockRequest *req)
 {
     BlockBackend *blk = req->queue->dataplane->blk;
 
     block_acct_start(blk_get_stats(blk), &req->acct, 0, BLOCK_ACCT_FLUSH);
-    blk_aio_flush(blk, xen_block_flush_done, req);
+    return xen_block_io_done(req, blk_co_flush(blk));
 }
 
-static void xen_block_write_done(void *opaque, int ret)
+static int coroutine_fn xen_block_co_discard(XenBlockRequest *req)
+{
+    BlockBackend *blk = req->queue->dataplane->blk;
+    int64_t offset = req->sector * BDRV_SECTOR_SIZE;
+    int64_t bytes = req->nr_sectors * BDRV_SECTOR_SIZE;
+
+    block_acct_start(blk_get_stats(blk), &req->acct, bytes, BLOCK_ACCT_UNMAP);
+    return xen_block_io_done(req, req->secure ?
+                             blk_co_pwrite_zeroes(blk, offset, bytes,
+                                                  BDRV_REQ_FUA) :
+                             blk_co_pdiscard(blk, offset, bytes, 0));
+}
+
+/*
+ * One request from start to answer, in a coroutine of its own: the block
+ * layer runs each request in a coroutine anyway, and one per request is
+ * what lets requests be in flight together.  A read's data is copied to
+ * the guest once it is in, maybe together with other reads.
+ */
+static void coroutine_fn xen_block_co_request(void *opaque)
 {
     XenBlockRequest *req = opaque;
+    BlockBackend *blk = req->queue->dataplane->blk;
+    int ret = 0;
 
-    xen_block_io_done(req, ret);
-    if (ret >= 0 && req->op == BLKIF_OP_FLUSH_DISKCACHE) {
-        xen_block_flush(req);
-        return;
+    switch (req->op) {
+    case BLKIF_OP_READ:
+        qemu_iovec_init_buf(&req->qiov, req->buf, req->size);
+        block_acct_start(blk_get_stats(blk), &req->acct, req->size,
+                         BLOCK_ACCT_READ);
+        ret = xen_block_io_done(req, blk_co_preadv(blk, req->sector *
+                                                   BDRV_SECTOR_SIZE,
+                                                   req->size, &req->qiov,
+                                                   0));
+        if (ret >= 0) {
+            xen_block_request_complete_read(req);
+            return;
+        }
+        break;
+    case BLKIF_OP_WRITE:
+        ret = xen_block_co_write(req, 0);
+        break;
+    case BLKIF_OP_FLUSH_DISKCACHE:
+        /* Its data first, so that the flush makes that stable too. */
+        if (req->size) {
+            ret = xen_block_co_write(req, 0);
+        }
+        if (ret >= 0) {
+            ret = xen_block_co_flush(req);
+        }
+        break;
+    case BLKIF_OP_WRITE_BARRIER:
+        /* What completed before it is stable before its data is written. */
+        ret = xen_block_co_flush(req);
+        if (ret >= 0 && req->size) {
+            ret = xen_block_co_write(req, BDRV_REQ_FUA);
+        }
+        break;
+    case BLKIF_OP_DISCARD:
+        ret = xen_block_co_discard(req);
+        break;
+    default:
+        g_assert_not_reached();
     }
     xen_block_request_complete(req, ret < 0 ? BLKIF_RSP_ERROR :
                                               BLKIF_RSP_OKAY);
 }
 
-static void xen_block_read_done(void *opaque, int ret)
-{
-    XenBlockRequest *req = opaque;
-
-    xen_block_io_done(req, ret);
-    if (ret < 0) {
-        xen_block_request_complete(req, BLKIF_RSP_ERROR);
-        return;
-    }
-    xen_block_request_complete_read(req);
-}
-
 void xen_block_submit(XenBlockRequest *req)
 {
-    XenBlockDataPlane *dp = req->queue->dataplane;
-    BlockAcctStats *stats = blk_get_stats(dp->blk);
-    int64_t offset = req->sector * BDRV_SECTOR_SIZE;
-    int64_t bytes;
-
     trace_xen_block_dataplane_request(req->queue, req->id, req->op,
                                       req->nr_segs, req->sector);
-
-    switch (req->op) {
-    case BLKIF_OP_READ:
-        qemu_iovec_init_buf(&req->qiov, req->buf, req->size);
-        block_acct_start(stats, &req->acct, req->size, BLOCK_ACCT_READ);
-        blk_aio_preadv(dp->blk, offset, &req->qiov, 0, xen_block_read_done,
-                       req);
-        break;
-    case BLKIF_OP_WRITE:
-        xen_block_write(req, 0);
-        break;
-    case BLKIF_OP_FLUSH_DISKCACHE:
-        if (req->size) {
-            xen_block_write(req, 0);
-        } else {
-            xen_block_flush(req);
-        }
-        break;
-    case BLKIF_OP_WRITE_BARRIER:
-        xen_block_flush(req);
-        break;
-    case BLKIF_OP_DISCARD:
-        bytes = req->nr_sectors * BDRV_SECTOR_SIZE;
-        block_acct_start(stats, &req->acct, bytes, BLOCK_ACCT_UNMAP);
-        if (req->secure) {
-            blk_aio_pwrite_zeroes(dp->blk, offset, bytes, BDRV_REQ_FUA,
-                                  xen_block_done, req);
-        } else {
-            blk_aio_pdiscard(dp->blk, offset, bytes, xen_block_done, req);
-        }
-        break;
-    default:
-        g_assert_not_reached();
-    }
+    qemu_coroutine_enter(qemu_coroutine_create(xen_block_co_request, req));
 }

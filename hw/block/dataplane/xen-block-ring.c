@@ -334,8 +334,14 @@ bool xen_block_handle_requests(XenBlockQueue *q)
             qemu_bh_schedule(q->bh);
             break;
         }
-        /* Behind a barrier or out of slots: a completion reschedules us. */
+        /*
+         * Behind a barrier or out of slots: a completion reschedules us,
+         * unless it came already (a request may complete as it starts).
+         */
         if (q->barrier || ring->req_cons != rp) {
+            if (!q->barrier && !QSLIST_EMPTY(&q->free_requests)) {
+                continue;
+            }
             break;
         }
         if (!xen_block_final_check(q)) {

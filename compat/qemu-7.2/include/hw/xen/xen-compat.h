@@ -23,6 +23,10 @@
     aio_set_fd_handler(ctx, fd, false, io_read, io_write, io_poll, \
                        io_poll_ready, opaque)
 
+/* 10.0's discard takes request flags; 7.2's has none. */
+#define blk_co_pdiscard(blk, offset, bytes, flags) \
+    blk_co_pdiscard(blk, offset, bytes)
+
 /* 10.0 takes property arrays without a terminator, sized by ARRAY_SIZE. */
 static inline void xen_compat_device_class_set_props(DeviceClass *dc,
                                                      const Property *props,
