@@ -86,15 +86,16 @@ while [ $# -gt 0 ]; do
 done
 
 # Each configuration is "name|kind|binary|drive options|-device|io0
-# options", and they take turns within a round.  Kinds: qdisk (a
+# options", and they take turns within a round (IMAGE in the drive options
+# names the image).  Kinds: qdisk (a
 # libxl-style backend area; QEMU makes drive and device), device (-drive
 # and -device; IOThreads io0, with the options given, and io1 exist), null
 # (blkfront-test-backend --null).  Ratios are
 # "column/column|label" (columns from 0).
 disk='xen-disk,vdev=xvda,drive=d0,iothread=io0'
-raw='format=raw,cache=writeback,aio=threads'
+raw='file=IMAGE,format=raw,cache=writeback,aio=threads'
 # What the qdisk path opens an image on tmpfs with.
-memimg='driver=file,cache=none,aio=native'
+memimg='file=IMAGE,driver=file,cache=none,aio=native'
 spread() {
     echo '{"driver": "xen-disk", "vdev": "xvda", "drive": "d0",' \
          "\"max-queues\": $1, \"iothread-vq-mapping\":" \
@@ -128,9 +129,9 @@ queues)
 engines)
     configs=(
         "threads|device|$ours100|$raw|$disk"
-        "io_uring|device|$ours100|format=raw,cache=writeback,aio=io_uring|$disk"
-        "native dio|device|$ours100|format=raw,cache=none,aio=native|$disk"
-        "io_uring dio|device|$ours100|format=raw,cache=none,aio=io_uring|$disk"
+        "io_uring|device|$ours100|file=IMAGE,format=raw,cache=writeback,aio=io_uring|$disk"
+        "native dio|device|$ours100|file=IMAGE,format=raw,cache=none,aio=native|$disk"
+        "io_uring dio|device|$ours100|file=IMAGE,format=raw,cache=none,aio=io_uring|$disk"
         "file native dio|device|$ours100|$memimg|$disk"
         "qdisk|qdisk|$ours100"
     )
@@ -218,7 +219,7 @@ start_backend() {
             -machine xenpv -xen-domid 1 -xen-attach -nodefaults \
             -display none -object "iothread,id=io0$io0" \
             -object iothread,id=io1 \
-            -drive "if=none,id=d0,file=$image,$drive" \
+            -drive "if=none,id=d0,${drive//IMAGE/$image}" \
             -device "$device" 2>/dev/null &
         ;;
     null)
