@@ -470,6 +470,49 @@ static int run_bad_last_grant(Hostile *h)
 }
 
 /*
+ * Connect with the case's pattern over the first three pages (@buf holds
+ * it), then three one-page requests of @op over them, kicked together, the
+ * middle one naming a bad grant reference: it must fail, the other two
+ * succeed.  The slots' pages hold the pattern of @fill when they go; @got
+ * gets a READ's data.  Returns what issue() returns; connected (*@bf) only
+ * if that is not negative.
+ */
+static int issue_middle_bad(Hostile *h, Blkfront **bf, uint8_t *buf,
+                            CaseReq r[3], uint8_t op, uint64_t fill,
+                            uint8_t got[2][PAGE])
+{
+    static const char *const desc[2][3] = {
+        { "READ page 0", "READ page 1, never granted", "READ page 2" },
+        { "WRITE page 0", "WRITE page 1, never granted", "WRITE page 2" },
+    };
+    int answered;
+
+    if (connect_patterned(h, buf, 3 * PAGE, bf) < 0) {
+        return -EIO;
+    }
+    for (unsigned int i = 0; i < 3; i++) {
+        rw_req(&r[i], desc[op == BLKIF_OP_WRITE][i], op, i * PAGE / 512, 1,
+               0, 7);
+        r[i].expect = i == 1 ? BLKIF_RSP_ERROR : BLKIF_RSP_OKAY;
+        r[i].fill_seed = fill;
+    }
+    r[1].bad_gref = NEVER_GRANTED;
+    if (op == BLKIF_OP_READ) {
+        r[0].data = got[0];
+        r[2].data = got[1];
+    }
+    answered = issue(h, *bf, r, 3);
+    if (answered < 0) {
+        blkfront_disconnect(*bf);
+        return answered;
+    }
+    for (unsigned int i = 0; i < 3; i++) {
+        report(h, i, &r[i]);
+    }
+    return answered;
+}
+
+/*
  * read-bad-grant: three one-page READs kicked together, the middle one to
  * a bad grant reference.  It fails; the other two deliver the disk's data
  * (a backend that copies completed reads in one batch must not fail them,
@@ -483,28 +526,11 @@ static int run_read_bad_grant(Hostile *h)
     bool data_ok;
     int answered;
 
-    if (connect_patterned(h, buf, sizeof(buf), &bf) < 0) {
-        return -EIO;
-    }
-    for (unsigned int i = 0; i < 3; i++) {
-        rw_req(&r[i], i == 1 ? "READ page 1, never granted" :
-                      i ? "READ page 2" : "READ page 0",
-               BLKIF_OP_READ, i * PAGE / 512, 1, 0, 7);
-        r[i].expect = BLKIF_RSP_OKAY;
-        /* Stale data in the slot's page must not pass for the disk's. */
-        r[i].fill_seed = h->o->seed ^ 0xdead;
-    }
-    r[0].data = got[0];
-    r[2].data = got[1];
-    r[1].bad_gref = NEVER_GRANTED;
-    r[1].expect = BLKIF_RSP_ERROR;
-    answered = issue(h, bf, r, 3);
+    /* Stale data in the slot's page must not pass for the disk's. */
+    answered = issue_middle_bad(h, &bf, buf, r, BLKIF_OP_READ,
+                                h->o->seed ^ 0xdead, got);
     if (answered < 0) {
-        blkfront_disconnect(bf);
         return answered;
-    }
-    for (unsigned int i = 0; i < 3; i++) {
-        report(h, i, &r[i]);
     }
     data_ok = r[0].status == BLKIF_RSP_OKAY &&
               r[2].status == BLKIF_RSP_OKAY &&
@@ -531,25 +557,9 @@ static int run_write_bad_grant(Hostile *h)
     bool data_ok;
     int answered;
 
-    if (connect_patterned(h, buf, sizeof(buf), &bf) < 0) {
-        return -EIO;
-    }
-    for (unsigned int i = 0; i < 3; i++) {
-        rw_req(&r[i], i == 1 ? "WRITE page 1, never granted" :
-                      i ? "WRITE page 2" : "WRITE page 0",
-               BLKIF_OP_WRITE, i * PAGE / 512, 1, 0, 7);
-        r[i].expect = BLKIF_RSP_OKAY;
-        r[i].fill_seed = fill;
-    }
-    r[1].bad_gref = NEVER_GRANTED;
-    r[1].expect = BLKIF_RSP_ERROR;
-    answered = issue(h, bf, r, 3);
+    answered = issue_middle_bad(h, &bf, buf, r, BLKIF_OP_WRITE, fill, NULL);
     if (answered < 0) {
-        blkfront_disconnect(bf);
         return answered;
-    }
-    for (unsigned int i = 0; i < 3; i++) {
-        report(h, i, &r[i]);
     }
     /* Pages 0 and 2 hold what their slot held; page 1 the old pattern. */
     blk_pattern_fill(want, 0, PAGE, fill);
