@@ -259,6 +259,27 @@ static void xen_block_start_barrier(XenBlockQueue *q)
 }
 
 /*
+ * The handler stopped for want of a slot or behind a barrier, and what it
+ * waited for has happened while it ran: the engine reaps what completed as
+ * it submits, so the last completions may have come inside the handler,
+ * and none is left to reschedule it.
+ */
+static bool xen_block_can_go_on(XenBlockQueue *q)
+{
+    XenBlockDataPlane *dp = q->dataplane;
+
+    if (q->halted || qatomic_read(&dp->stopping) ||
+        qatomic_read(&dp->drained)) {
+        return false;
+    }
+    if (q->barrier) {
+        return !q->barrier_submitted && q->nr_busy == 1;
+    }
+    return !QSLIST_EMPTY(&q->free_requests) &&
+           q->ring.req_cons != qatomic_read(&q->sring->req_prod);
+}
+
+/*
  * Take requests off the ring while request slots last, then push the
  * responses written meanwhile.  Bounded by the ring size, however fast the
  * frontend produces: requests refused at once give their slot straight
@@ -359,6 +380,9 @@ out:
     xen_block_copy_reads(q);
     q->in_handler = false;
     xen_block_push_responses(q);
+    if (xen_block_can_go_on(q)) {
+        qemu_bh_schedule(q->bh);
+    }
     xen_aio_context_release(q->ctx);
     return progress;
 }
