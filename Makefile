@@ -56,7 +56,7 @@ check: all
 
 bench: all
 	@scripts/bench.sh --callgrind
-	@scripts/bench.sh --ceiling
+	@scripts/bench.sh --ceiling --callgrind
 
 FUZZ_COUNT ?= 1000000
 fuzz: all
