@@ -223,8 +223,7 @@ for run in 1 2 3; do
         --indirect 32 bench --rw randread --bs 4K --qd 128 --time 2 |
         grep -q '^BENCH .* errors=0$' || { rc=1; break; }
 done
-[ $rc = 0 ]
-tap_result $? "native AIO, queue depth 128 on 2 queues over 2 IOThreads: 3 x 2 s of reads"
+tap_result $rc "native AIO, queue depth 128 on 2 queues over 2 IOThreads: 3 x 2 s of reads"
 stop
 tap_result $? "QEMU exits on SIGTERM"
 rm -f "$shm_img"

@@ -250,12 +250,26 @@ static void xen_block_take(XenBlockQueue *q, XenBlockRequest *req)
 }
 
 /* A barrier starts once it is the only request in flight. */
+static bool xen_block_barrier_can_start(XenBlockQueue *q)
+{
+    return q->barrier && !q->barrier_submitted && q->nr_busy == 1;
+}
+
 static void xen_block_start_barrier(XenBlockQueue *q)
 {
-    if (q->barrier && !q->barrier_submitted && q->nr_busy == 1) {
+    if (xen_block_barrier_can_start(q)) {
         q->barrier_submitted = true;
         xen_block_submit(q->barrier);
     }
+}
+
+/* Not halted, stopping or drained: requests are taken off the ring. */
+static bool xen_block_takes_requests(XenBlockQueue *q)
+{
+    XenBlockDataPlane *dp = q->dataplane;
+
+    return !q->halted && !qatomic_read(&dp->stopping) &&
+           !qatomic_read(&dp->drained);
 }
 
 /*
@@ -266,14 +280,11 @@ static void xen_block_start_barrier(XenBlockQueue *q)
  */
 static bool xen_block_can_go_on(XenBlockQueue *q)
 {
-    XenBlockDataPlane *dp = q->dataplane;
-
-    if (q->halted || qatomic_read(&dp->stopping) ||
-        qatomic_read(&dp->drained)) {
+    if (!xen_block_takes_requests(q)) {
         return false;
     }
     if (q->barrier) {
-        return !q->barrier_submitted && q->nr_busy == 1;
+        return xen_block_barrier_can_start(q);
     }
     return !QSLIST_EMPTY(&q->free_requests) &&
            q->ring.req_cons != qatomic_read(&q->sring->req_prod);
@@ -298,8 +309,7 @@ bool xen_block_handle_requests(XenBlockQueue *q)
     progress = !QSIMPLEQ_EMPTY(&q->reads);
     xen_block_copy_reads(q);
     xen_block_start_barrier(q);
-    if (q->halted || qatomic_read(&dp->stopping) ||
-        qatomic_read(&dp->drained)) {
+    if (!xen_block_takes_requests(q)) {
         goto out;
     }
 
