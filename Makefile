@@ -9,6 +9,11 @@
 #               CPU and instructions per I/O), then with the rig's limit
 #   make fuzz   build, then fuzz the sanitizer build long (FUZZ_COUNT
 #               requests per run, ten runs; FUZZ_SEED to replay)
+#
+# QEMU_DEVICES=minimal (on the command line or in the environment) builds
+# both bases with the Xen machines and devices only, for quick work; the
+# default, debian, is Debian's qemu-system-xen device set.  The sanitizer
+# build is minimal unless QEMU_SAN_DEVICES=debian.  (scripts/build-qemu.sh)
 
 TOP := $(CURDIR)
 BUILD := $(TOP)/build

@@ -9,6 +9,13 @@ packages=(
     build-essential pkg-config python3 python3-venv ninja-build meson
     libglib2.0-dev libpixman-1-dev libfdt-dev libxen-dev dpkg-dev xz-utils
     libaio-dev liburing-dev ccache
+    # the features of Debian's qemu-system-xen (build-qemu.sh, the debian
+    # device set): USB host devices, VNC's JPEG, SPICE, virtfs (libcap-ng;
+    # its xattr calls are glibc's)
+    libusb-1.0-0-dev libjpeg-dev libspice-server-dev libspice-protocol-dev
+    libcap-ng-dev
+    # network storage: Ceph RBD and iSCSI
+    librbd-dev libiscsi-dev
     # fetching the source package and checking style
     ca-certificates git perl
     # the hypervisor test double and the reference backend

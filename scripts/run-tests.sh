@@ -49,6 +49,15 @@ run_suite() {
 stock_qemu=/usr/libexec/xen-qemu-system-i386
 xenemu=$top/build/xenemu
 
+# Stock QEMU of a base: Debian 12's installed 7.2, Debian 13's unpacked 10.0.
+stock_of() {
+    if [ "$1" = 7.2 ]; then
+        echo "$stock_qemu"
+    else
+        echo "$top/build/stock-10.0/qemu-system-i386"
+    fi
+}
+
 # A qtest of the Xen devices, under the test double with guest domain 1.
 xen_qtest() {
     local binary=$1 qemu_img=$2
@@ -79,6 +88,9 @@ for base in 7.2 10.0; do
 
     run_suite owned-set-$base python3 "$top/scripts/check-owned.py" $base
     run_suite device-types-$base "$top/tests/check-device-types.sh" "$qemu"
+    # -machine help and -device help list what stock's do (a debian build).
+    run_suite device-list-$base "$top/tests/check-device-list.sh" "$qemu" \
+        "$(stock_of $base)"
     run_suite device-introspect-$base env QTEST_QEMU_BINARY="$qemu" \
         "$qtest/device-introspect-test" --tap -k
     run_suite xen-block-qtest-$base xen_qtest "$qemu" "$qemu_img" \
@@ -131,12 +143,7 @@ run_suite engines-san "$top/tests/check-sanitized.sh" \
 
 # The behaviour we share with stock QEMU, checked on stock QEMU of each base.
 for base in 7.2 10.0; do
-    if [ $base = 7.2 ]; then
-        stock=$stock_qemu
-    else
-        stock=$top/build/stock-10.0/qemu-system-i386
-    fi
-    run_suite xen-block-qtest-stock-$base xen_qtest "$stock" \
+    run_suite xen-block-qtest-stock-$base xen_qtest "$(stock_of $base)" \
         "$top/build/qemu-$base/qemu-img" env XEN_TEST_REFERENCE=1 \
         "$top/build/qemu-$base/qemu-build/tests/qtest/xen-block-test"
 done
