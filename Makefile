@@ -9,6 +9,9 @@
 #               CPU and instructions per I/O), then with the rig's limit
 #   make fuzz   build, then fuzz the sanitizer build long (FUZZ_COUNT
 #               requests per run, ten runs; FUZZ_SEED to replay)
+#   make deb    build, then package as a drop-in for Debian's
+#               qemu-system-xen (build/deb/qemu-system-xen-pvblock_*.deb;
+#               both bases, QEMU=7.2 or QEMU=10.0 for one)
 #
 # QEMU_DEVICES=minimal (on the command line or in the environment) builds
 # both bases with the Xen machines and devices only, for quick work; the
@@ -21,7 +24,7 @@ BASES := 7.2 10.0
 QEMU ?= 10.0
 
 .PHONY: all deps qemu $(addprefix qemu-,$(BASES)) qemu-sanitizers stock \
-	xenemu demo check bench fuzz clean distclean
+	xenemu demo check bench fuzz deb clean distclean
 
 all: qemu qemu-sanitizers stock xenemu
 
@@ -69,6 +72,11 @@ fuzz: all
 	@FUZZ_COUNT=$(FUZZ_COUNT) tests/check-sanitized.sh \
 	    $(BUILD)/test-logs/san-fuzz-long tests/check-fuzz.sh \
 	    $(BUILD)/qemu-10.0/qemu-system-i386-san $(BUILD)/xenemu
+
+# Builds and packages both bases, or the one QEMU names when given.
+DEB_BASES := $(if $(filter file,$(origin QEMU)),$(BASES),$(QEMU))
+deb: $(addprefix qemu-,$(DEB_BASES))
+	@scripts/make-deb.sh $(DEB_BASES)
 
 # Keeps the fetched QEMU sources; distclean drops them too.
 clean:

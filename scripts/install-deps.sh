@@ -24,6 +24,8 @@ packages=(
     # hostile guest and counts instructions for the benchmark, which plots
     # with gnuplot)
     procps psmisc qemu-utils valgrind gnuplot-nox
+    # the package test's fresh Debian 12 root (tests/check-deb.sh)
+    debootstrap
 )
 
 missing=()
