@@ -14,6 +14,8 @@
 #include "qemu/module.h"
 #include "qapi/error.h"
 #include "qobject/qdict.h"
+#include "qobject/qjson.h"
+#include "block/qdict.h"
 #include "hw/qdev-core.h"
 #include "hw/xen/xen-backend.h"
 #include "hw/xen/xen-block.h"
@@ -45,12 +47,17 @@ static bool qdisk_flag(QDict *opts, const char *key)
     return !g_strcmp0(qdisk_opt(opts, key), "1");
 }
 
-/* A URL ("nbd://host:port/export") or json:{...}, for the block layer. */
-static bool qdisk_target_is_url(const char *target)
+/*
+ * A target the block layer resolves itself: a URL ("nbd://host/export",
+ * "iscsi://host/iqn/lun"), json:{...}, or Ceph's "rbd:pool/image[:opts]",
+ * the form QEMU's -drive and libxl's params have always taken for RBD.
+ */
+static bool qdisk_target_is_network(const char *target)
 {
     const char *p = target;
 
-    if (g_str_has_prefix(target, "json:")) {
+    if (g_str_has_prefix(target, "json:") ||
+        g_str_has_prefix(target, "rbd:")) {
         return true;
     }
     while (g_ascii_isalnum(*p) || *p == '+' || *p == '-' || *p == '.') {
@@ -61,7 +68,7 @@ static bool qdisk_target_is_url(const char *target)
 
 /*
  * "params" is "<format>:<target>", or a bare target meaning raw.  The
- * target is a file name, a block URL or json:{...}; a bare json:{...}
+ * target is a file name or a network target (above); a bare json:{...}
  * names its own driver, so *driver stays NULL for it.
  */
 static bool qdisk_parse_params(const char *params, const char **driver,
@@ -72,7 +79,7 @@ static bool qdisk_parse_params(const char *params, const char **driver,
 
     *driver = g_str_has_prefix(params, "json:") ? NULL : "raw";
     *target = params;
-    if (colon && !qdisk_target_is_url(params)) {
+    if (colon && !qdisk_target_is_network(params)) {
         for (i = 0; i < ARRAY_SIZE(qdisk_formats); i++) {
             if (strlen(qdisk_formats[i].format) == colon - params &&
                 g_str_has_prefix(params, qdisk_formats[i].format)) {
@@ -196,6 +203,31 @@ static BlockDriverState *qdisk_open_file(const char *target,
     return bs;
 }
 
+/*
+ * "<format>:json:{...}", as libxl writes a json target ("aio:json:{...}"
+ * for raw): the json describes the node the format driver reads, so it
+ * goes under "file".  Given as the filename instead, its options would be
+ * merged into the format node's own.
+ */
+static bool qdisk_nest_json(QDict *options, const char *target, Error **errp)
+{
+    ERRP_GUARD();
+    QObject *json = qobject_from_json(target + strlen("json:"), errp);
+    QDict *file = qobject_to(QDict, json);
+
+    if (!file) {
+        /* Empty JSON is no error to the parser. */
+        if (!*errp) {
+            error_setg(errp, "'%s' is not a JSON object", target);
+        }
+        qobject_unref(json);
+        return false;
+    }
+    qdict_put(options, "file", file);
+    qdict_flatten(options);
+    return true;
+}
+
 static BlockDriverState *qdisk_open_drive(QDict *opts, bool read_only,
                                           Error **errp)
 {
@@ -219,16 +251,24 @@ static BlockDriverState *qdisk_open_drive(QDict *opts, bool read_only,
     if (!read_only && g_strcmp0(qdisk_opt(opts, "discard-enable"), "0")) {
         qdict_put_str(options, "discard", "unmap");
     }
-    if (qdisk_target_is_url(target)) {
+    if (qdisk_target_is_network(target)) {
         /*
-         * The block layer finds the protocol driver from the URL; the
+         * The block layer finds the protocol driver from the target; the
          * toolstack's direct-io-safe is all we know of its caching.
          */
-        if (driver) {
-            qdict_put_str(options, "driver", driver);
-        }
         qdict_put_bool(options, "cache.direct",
                        qdisk_flag(opts, "direct-io-safe"));
+        if (!driver) {
+            return bdrv_open(target, NULL, options, flags, errp);
+        }
+        qdict_put_str(options, "driver", driver);
+        if (g_str_has_prefix(target, "json:")) {
+            if (!qdisk_nest_json(options, target, errp)) {
+                qobject_unref(options);
+                return NULL;
+            }
+            return bdrv_open(NULL, NULL, options, flags, errp);
+        }
         return bdrv_open(target, NULL, options, flags, errp);
     }
     return qdisk_open_file(target, driver, qdisk_flag(opts, "direct-io-safe"),

@@ -493,22 +493,88 @@ static void test_device_del_idle(void)
     unlink(image);
 }
 
-/* Block options given as json:{...}, which name their own driver. */
+/*
+ * Block options given as json:{...}: bare, naming their own driver, or
+ * behind a format as libxl writes them ("aio:json:{...}" for raw), where
+ * they describe what the format reads.
+ */
 static void test_json_target(void)
 {
-    g_autofree char *image = xen_test_make_image(IMAGE_SIZE);
-    g_autofree char *params = g_strdup_printf(
+    static const char *const forms[] = {
         "json:{\"driver\": \"raw\", \"file\": {\"driver\": \"file\", "
-        "\"filename\": \"%s\"}}", image);
-    LibxlDisk disk = {
-        .devid = 51712, .vdev = "xvda", .params = params, .mode = "w",
-        .device_type = "disk", .discard_enable = "0",
+        "\"filename\": \"%s\"}}",
+        "aio:json:{\"driver\": \"file\", \"filename\": \"%s\"}",
+        "raw:json:{\"driver\": \"file\", \"filename\": \"%s\"}",
     };
     QTestState *qts = start("");
+    g_autofree char *qcow2 = xen_test_make_image(0);
+    g_autofree char *cmd = g_strdup_printf("%s create -q -f qcow2 %s 16M",
+                                           getenv("XEN_QEMU_IMG"), qcow2);
+    g_autofree char *params = NULL;
+    LibxlDisk disk = {
+        .devid = 51712, .vdev = "xvda", .mode = "w",
+        .device_type = "disk", .discard_enable = "0",
+    };
+    size_t i;
 
+    for (i = 0; i < G_N_ELEMENTS(forms); i++) {
+        g_autofree char *image = xen_test_make_image(IMAGE_SIZE);
+
+        g_free(params);
+        params = g_strdup_printf(forms[i], image);
+        g_test_message("params %s", params);
+        disk.params = params;
+        attach_created(&disk);
+        verify_data("xvda", image);
+        detach_gone(qts, 51712, "xen-disk", image);
+        unlink(image);
+    }
+
+    g_assert_cmpint(system(cmd), ==, 0);
+    g_free(params);
+    params = g_strdup_printf("qcow2:json:{\"driver\": \"file\", "
+                             "\"filename\": \"%s\"}", qcow2);
+    disk.params = params;
     attach_created(&disk);
-    verify_data("xvda", image);
-    detach_gone(qts, 51712, "xen-disk", image);
+    verify_data("xvda", NULL);
+    detach_gone(qts, 51712, "xen-disk", qcow2);
+    unlink(qcow2);
+    qtest_quit(qts);
+}
+
+/*
+ * A json target that is no JSON object is refused, and QEMU serves on: an
+ * area written after it (so handled after it) gets its device.
+ */
+static void test_json_target_bad(void)
+{
+    static const char *const bad[] = {
+        "aio:json:", "aio:json:[1]", "aio:json:{\"driver\": ",
+    };
+    g_autofree char *be = xen_test_backend_path("qdisk", 51712);
+    g_autofree char *image = xen_test_make_image(IMAGE_SIZE);
+    QTestState *qts = start("");
+    LibxlDisk good = {
+        .devid = 51728, .vdev = "xvdb", .params = image, .mode = "w",
+        .device_type = "disk", .discard_enable = "0",
+    };
+    size_t i;
+
+    for (i = 0; i < G_N_ELEMENTS(bad); i++) {
+        LibxlDisk disk = {
+            .devid = 51712, .vdev = "xvda", .params = bad[i], .mode = "w",
+            .device_type = "disk", .discard_enable = "0",
+        };
+
+        g_test_message("params %s", bad[i]);
+        libxl_attach(&disk);
+        attach_created(&good);
+        xen_test_assert_key(be, "state", "1");
+        g_assert_cmpint(count_devices(qts, "xen-disk"), ==, 1);
+        verify_data("xvdb", image);
+        detach_gone(qts, 51728, "xen-disk", image);
+        g_assert_true(xs_rm(xen_test_xsh(), XBT_NULL, be));
+    }
     qtest_quit(qts);
     unlink(image);
 }
@@ -597,6 +663,7 @@ int main(int argc, char **argv)
     qtest_add_func("/xen-qdisk/libxl/bad-area", test_bad_area);
     qtest_add_func("/xen-qdisk/libxl/nbd-url", test_nbd_url);
     qtest_add_func("/xen-qdisk/libxl/json-target", test_json_target);
+    qtest_add_func("/xen-qdisk/libxl/json-target-bad", test_json_target_bad);
     qtest_add_func("/xen-qdisk/qmp/device-del-inflight",
                    test_device_del_inflight);
     qtest_add_func("/xen-qdisk/qmp/device-del-idle", test_device_del_idle);
