@@ -16,6 +16,8 @@ packages=(
     libcap-ng-dev
     # network storage: Ceph RBD and iSCSI
     librbd-dev libiscsi-dev
+    # a throwaway Ceph cluster for the RBD test (tests/ceph-cluster.sh)
+    ceph-mon ceph-mgr ceph-osd ceph-common
     # fetching the source package and checking style
     ca-certificates git perl
     # the hypervisor test double and the reference backend

@@ -112,6 +112,9 @@ for base in 7.2 10.0; do
     run_suite iothreads-$base "$top/tests/check-iothreads.sh" "$qemu" \
         "$xenemu"
     run_suite engines-$base "$top/tests/check-engines.sh" "$qemu" "$xenemu"
+    # Disks on Ceph RBD (libxl's rbd: and json: params) on a real
+    # single-node cluster the suite starts and removes.
+    run_suite ceph-$base "$top/tests/check-ceph.sh" "$qemu" "$xenemu"
     # `make deb`'s package installed on a fresh Debian 12 root in place of
     # qemu-system-xen, and run there under the double.
     run_suite deb-$base "$top/tests/check-deb.sh" $base "$xenemu"
